@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Character backends for serial ports and consoles: stdio (raw terminal
+ * with QEMU's Ctrl-A escapes: x quits, h helps, Ctrl-A sends Ctrl-A),
+ * null, file:PATH, unix:PATH,server=on,wait=off, and later pty.
+ * The device side gives a receiver; input is delivered on the main-loop
+ * thread only while the receiver's can_read() says there is room.
+ */
+#ifndef SWEDE_CORE_CHARDEV_H
+#define SWEDE_CORE_CHARDEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct error;
+struct chardev;
+
+struct chardev_receiver {
+    /* How many bytes the device can take now (main-loop thread). */
+    size_t (*can_read)(void *opaque);
+    /* Deliver n <= can_read() bytes (main-loop thread). */
+    void (*read)(void *opaque, const uint8_t *buf, size_t n);
+    void *opaque;
+};
+
+/* Parse a -serial style spec: "stdio", "null", "file:PATH",
+ * "unix:PATH,server=on,wait=off". optname is used in messages. */
+struct chardev *chardev_open_serial_spec(const char *spec, const char *optname,
+                                         struct error *err);
+void chardev_close(struct chardev *chr);
+
+/* Must be called on the main-loop thread, after loop_init(). */
+void chardev_set_receiver(struct chardev *chr,
+                          const struct chardev_receiver *rx);
+/* Any thread: the device has room again, try delivering pending input. */
+void chardev_accept_input(struct chardev *chr);
+/* Any thread. Never blocks the caller for long: output to a slow or gone
+ * peer is dropped rather than stalling the guest. */
+void chardev_write(struct chardev *chr, const uint8_t *buf, size_t n);
+/* Restore the terminal if stdio put it into raw mode (atexit-safe). */
+void chardev_restore_terminal(void);
+
+#endif

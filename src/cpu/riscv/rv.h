@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The RV64GC CPU emulator's public face, for boards and interrupt
+ * controllers. The harts of one machine run round-robin on one vCPU thread
+ * (design.md "Threads and locking"), which makes LR/SC and AMOs atomic
+ * across harts by construction. Interrupt controllers set the MIP bits
+ * they own with rv_hart_set_irq() from any thread.
+ */
+#ifndef SWEDE_CPU_RISCV_RV_H
+#define SWEDE_CPU_RISCV_RV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bus;
+struct error;
+struct mem_map;
+struct rv_cpu;
+struct rv_hart;
+
+#define RV_MAX_HARTS 8
+#define RV_TIMEBASE_HZ 10000000ULL /* mtime ticks per second, as QEMU */
+
+/* MIP bit numbers driven by interrupt controllers. */
+#define RV_IRQ_S_SOFT 1
+#define RV_IRQ_M_SOFT 3
+#define RV_IRQ_S_TIMER 5
+#define RV_IRQ_M_TIMER 7
+#define RV_IRQ_S_EXT 9
+#define RV_IRQ_M_EXT 11
+
+struct rv_cpu_config {
+    unsigned nharts;
+    uint64_t reset_pc; /* every hart starts here in M-mode */
+    struct mem_map *mem;
+    struct bus *bus;
+    unsigned satp_modes; /* bitmask of 1u<<8 (Sv39), 1u<<9, 1u<<10 */
+};
+
+struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg,
+                          struct error *err);
+void rv_cpu_free(struct rv_cpu *cpu);
+unsigned rv_cpu_nharts(const struct rv_cpu *cpu);
+struct rv_hart *rv_cpu_hart(struct rv_cpu *cpu, unsigned i);
+
+/* Reset every hart to reset_pc, M-mode; flush caches. CPU thread stopped. */
+void rv_cpu_reset(struct rv_cpu *cpu);
+
+/*
+ * Run the harts until rv_cpu_stop() is called or runstate_pending(). When
+ * every hart waits for an interrupt (WFI) the thread sleeps until the next
+ * timer deadline or a kick. Returns on the vCPU thread.
+ */
+void rv_cpu_run(struct rv_cpu *cpu);
+/* Any thread: make rv_cpu_run() return soon. */
+void rv_cpu_stop(struct rv_cpu *cpu);
+/* Any thread: wake a sleeping vCPU thread to re-check interrupts. */
+void rv_cpu_kick(struct rv_cpu *cpu);
+
+/* The machine timer (mtime), RV_TIMEBASE_HZ ticks since reset. */
+uint64_t rv_cpu_time(struct rv_cpu *cpu);
+void rv_cpu_set_time(struct rv_cpu *cpu, uint64_t mtime);
+
+/* Any thread: level of an interrupt-controller-owned MIP bit
+ * (RV_IRQ_M_SOFT, RV_IRQ_M_EXT, RV_IRQ_S_EXT). Kicks the CPU. */
+void rv_hart_set_irq(struct rv_hart *h, unsigned bit, int level);
+/* Any thread: the CLINT's mtimecmp for this hart; MTIP follows
+ * mtime >= mtimecmp without further calls. */
+void rv_hart_set_mtimecmp(struct rv_hart *h, uint64_t val);
+uint64_t rv_hart_get_mtimecmp(const struct rv_hart *h);
+
+/* ISA strings as implemented, for the device tree. */
+const char *rv_isa_string(void);             /* "rv64imafdc_zicsr_..." */
+const char *const *rv_isa_extensions(void);  /* NULL-terminated list */
+
+/* For info registers and tests: copy of architectural state. */
+struct rv_hart_state {
+    uint64_t pc;
+    uint64_t x[32];
+    uint64_t f[32];
+    unsigned priv;
+};
+void rv_hart_get_state(const struct rv_hart *h, struct rv_hart_state *st);
+
+#endif
