@@ -10,6 +10,7 @@
 #define SWEDE_CORE_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct error;
 
@@ -22,6 +23,11 @@ enum log_item {
     LOG_IN_ASM = 1u << 5,      /* in_asm: decoded blocks */
     LOG_EXEC = 1u << 6,        /* exec: each block executed */
 };
+
+/* Guest-error and unimp lines: a burst of this many, then this many per
+ * second, then one "N messages suppressed" line when the rate allows. */
+#define LOG_GUEST_BURST 20
+#define LOG_GUEST_RATE  5
 
 extern unsigned log_mask;
 
@@ -40,6 +46,10 @@ void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Guest misbehaviour: rate-limited, always on (also counted). */
 void log_guest(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* How many log_guest() calls so far, logged or suppressed (for tests and
+ * statistics). */
+uint64_t log_guest_count(void);
 
 /* Something the guest used that swede does not implement (rate-limited). */
 void log_unimp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -35,7 +35,7 @@ enum rv_rm {
 
 #define RV_F32_CANON_NAN 0x7fc00000u
 #define RV_F64_CANON_NAN 0x7ff8000000000000ull
-#define RV_NANBOX(x) (0xffffffff00000000ull | (uint32_t)(x))
+#define RV_NANBOX(x)     (0xffffffff00000000ull | (uint32_t)(x))
 
 enum rv_fop {
     RV_FADD,
@@ -75,8 +75,7 @@ uint64_t rv_fpu_op(int is_double, enum rv_fop op, uint64_t a, uint64_t b,
                    unsigned rm, unsigned *fflags);
 uint64_t rv_fpu_fma(int is_double, enum rv_fma_op op, uint64_t a, uint64_t b,
                     uint64_t c, unsigned rm, unsigned *fflags);
-uint64_t rv_fpu_sqrt(int is_double, uint64_t a, unsigned rm,
-                     unsigned *fflags);
+uint64_t rv_fpu_sqrt(int is_double, uint64_t a, unsigned rm, unsigned *fflags);
 /* Returns 0 or 1 (for the integer register). FEQ raises NV only for
  * signalling NaNs; FLT/FLE for any NaN. */
 uint64_t rv_fpu_cmp(int is_double, enum rv_fcmp op, uint64_t a, uint64_t b,

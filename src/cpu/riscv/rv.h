@@ -18,16 +18,16 @@ struct mem_map;
 struct rv_cpu;
 struct rv_hart;
 
-#define RV_MAX_HARTS 8
+#define RV_MAX_HARTS   8
 #define RV_TIMEBASE_HZ 10000000ULL /* mtime ticks per second, as QEMU */
 
 /* MIP bit numbers driven by interrupt controllers. */
-#define RV_IRQ_S_SOFT 1
-#define RV_IRQ_M_SOFT 3
+#define RV_IRQ_S_SOFT  1
+#define RV_IRQ_M_SOFT  3
 #define RV_IRQ_S_TIMER 5
 #define RV_IRQ_M_TIMER 7
-#define RV_IRQ_S_EXT 9
-#define RV_IRQ_M_EXT 11
+#define RV_IRQ_S_EXT   9
+#define RV_IRQ_M_EXT   11
 
 struct rv_cpu_config {
     unsigned nharts;
@@ -37,8 +37,7 @@ struct rv_cpu_config {
     unsigned satp_modes; /* bitmask of 1u<<8 (Sv39), 1u<<9, 1u<<10 */
 };
 
-struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg,
-                          struct error *err);
+struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct error *err);
 void rv_cpu_free(struct rv_cpu *cpu);
 unsigned rv_cpu_nharts(const struct rv_cpu *cpu);
 struct rv_hart *rv_cpu_hart(struct rv_cpu *cpu, unsigned i);
@@ -70,8 +69,8 @@ void rv_hart_set_mtimecmp(struct rv_hart *h, uint64_t val);
 uint64_t rv_hart_get_mtimecmp(const struct rv_hart *h);
 
 /* ISA strings as implemented, for the device tree. */
-const char *rv_isa_string(void);             /* "rv64imafdc_zicsr_..." */
-const char *const *rv_isa_extensions(void);  /* NULL-terminated list */
+const char *rv_isa_string(void);            /* "rv64imafdc_zicsr_..." */
+const char *const *rv_isa_extensions(void); /* NULL-terminated list */
 
 /* For info registers and tests: copy of architectural state. */
 struct rv_hart_state {

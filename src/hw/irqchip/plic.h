@@ -9,6 +9,8 @@
 #ifndef SWEDE_HW_IRQCHIP_PLIC_H
 #define SWEDE_HW_IRQCHIP_PLIC_H
 
+#include <stdint.h>
+
 #include "bus/irq.h"
 
 struct bus;

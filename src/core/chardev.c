@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Character backends: stdio (raw tty, QEMU's -nographic Ctrl-A escapes),
+ * null, file:PATH (output only) and unix:PATH,server=on,wait=off (one
+ * client at a time). Input is read on the main-loop thread into a small
+ * per-chardev buffer and handed to the receiver only as far as can_read()
+ * allows; while bytes are pending the fd is not polled, so a full device
+ * throttles the peer. Output comes from any thread (the vCPU) and never
+ * waits long:
+ *  - unix sockets are non-blocking; what doesn't fit is dropped.
+ *  - stdout stays blocking, because O_NONBLOCK belongs to the open file
+ *    description that stdout shares with the shell and often with stdin;
+ *    setting it would leak to other processes and survive a crash. Instead
+ *    each write waits with poll() for room (bounded, see CHARDEV_STALL_MS)
+ *    and writes at most PIPE_BUF bytes, which a pipe accepts without
+ *    blocking once poll says it is writable. A pipe reader that is merely
+ *    slow gets every byte; one that stopped reading costs the guest one
+ *    stall, then output is dropped until the pipe drains.
+ *  - files are regular files: writes don't block.
+ * Not here yet: pty, client sockets, wait=on, the monitor mux (Ctrl-A c).
+ */
+#include "core/chardev.h"
+
+#include "core/error.h"
+#include "core/loop.h"
+#include "core/options.h"
+#include "core/runstate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* How long one chardev_write may wait for stdout to drain. */
+#define CHARDEV_STALL_MS 200
+#define CHARDEV_INBUF    1024
+#define CHARDEV_ESCAPE   0x01 /* Ctrl-A */
+
+enum chardev_kind {
+    CHARDEV_NULL,
+    CHARDEV_STDIO,
+    CHARDEV_FILE,
+    CHARDEV_UNIX,
+};
+
+struct chardev {
+    enum chardev_kind kind;
+    const char *optname;
+
+    /* Output side, guarded by out_lock (writers are any thread; the main
+     * loop swaps the socket client under it). */
+    pthread_mutex_t out_lock;
+    int out_fd;
+    bool out_stalled; /* stdout: last write timed out, don't wait again */
+
+    /* Input side, main-loop thread only. */
+    int in_fd;         /* -1: no input */
+    bool in_watched;   /* in_fd registered with the loop */
+    bool in_polled;    /* registered and EPOLLIN requested */
+    bool in_no_epoll;  /* stdin is a regular file: read without polling */
+    bool in_eof;
+    bool started;      /* chardev_set_receiver was called */
+    bool have_rx;
+    struct chardev_receiver rx;
+    uint8_t inbuf[CHARDEV_INBUF];
+    size_t in_pos, in_len;
+    bool got_escape;
+
+    /* unix server */
+    int listen_fd;
+    bool listen_watched;
+    char *path;
+
+    int accept_queued; /* atomic: a chardev_accept_input call is queued */
+};
+
+static bool chardev_stdio_in_use;
+static struct termios chardev_saved_tty;
+static volatile sig_atomic_t chardev_tty_raw;
+
+void chardev_restore_terminal(void)
+{
+    /* tcsetattr is async-signal-safe, so main may call this from a signal
+     * handler as well as atexit. */
+    if (chardev_tty_raw) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &chardev_saved_tty);
+        chardev_tty_raw = 0;
+    }
+}
+
+static int chardev_tty_set_raw(void)
+{
+    struct termios tty;
+    if (tcgetattr(STDIN_FILENO, &chardev_saved_tty) < 0) {
+        return -errno;
+    }
+    /* As QEMU's stdio backend with signal=off: no echo, no line editing,
+     * Ctrl-C goes to the guest; output post-processing stays on so the
+     * guest's "\n" still returns the carriage. */
+    tty = chardev_saved_tty;
+    tty.c_iflag &=
+        ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
+                    IXON);
+    tty.c_oflag |= OPOST;
+    tty.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN | ISIG);
+    tty.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+    tty.c_cflag |= CS8;
+    tty.c_cc[VMIN] = 1;
+    tty.c_cc[VTIME] = 0;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &tty) < 0) {
+        return -errno;
+    }
+    chardev_tty_raw = 1;
+    return 0;
+}
+
+static struct chardev *chardev_alloc(enum chardev_kind kind,
+                                     const char *optname)
+{
+    struct chardev *chr = calloc(1, sizeof(*chr));
+    if (!chr) {
+        return NULL;
+    }
+    chr->kind = kind;
+    chr->optname = optname;
+    pthread_mutex_init(&chr->out_lock, NULL);
+    chr->out_fd = -1;
+    chr->in_fd = -1;
+    chr->listen_fd = -1;
+    return chr;
+}
+
+static struct chardev *chardev_open_stdio(const char *optname,
+                                          struct error *err)
+{
+    if (chardev_stdio_in_use) {
+        err_set(err, -EBUSY,
+                "%s: stdio is already used by another character device",
+                optname);
+        return NULL;
+    }
+    struct chardev *chr = chardev_alloc(CHARDEV_STDIO, optname);
+    if (!chr) {
+        err_set(err, -ENOMEM, "%s: out of memory", optname);
+        return NULL;
+    }
+    if (isatty(STDIN_FILENO)) {
+        int r = chardev_tty_set_raw();
+        if (r < 0) {
+            free(chr);
+            err_set(err, r, "%s: cannot set the terminal to raw mode: %s",
+                    optname, strerror(-r));
+            return NULL;
+        }
+    }
+    /* A reader closing the pipe must end in EPIPE, not kill the process. */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        signal(SIGPIPE, SIG_IGN);
+    }
+    chr->in_fd = STDIN_FILENO;
+    chr->out_fd = STDOUT_FILENO;
+    chardev_stdio_in_use = true;
+    return chr;
+}
+
+static struct chardev *chardev_open_file(const char *path,
+                                         const char *optname,
+                                         struct error *err)
+{
+    if (!*path) {
+        err_set(err, -EINVAL, "%s: file: needs a path", optname);
+        return NULL;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        err_set(err, -errno, "%s: cannot open '%s': %s", optname, path,
+                strerror(errno));
+        return NULL;
+    }
+    struct chardev *chr = chardev_alloc(CHARDEV_FILE, optname);
+    if (!chr) {
+        close(fd);
+        err_set(err, -ENOMEM, "%s: out of memory", optname);
+        return NULL;
+    }
+    chr->out_fd = fd;
+    return chr;
+}
+
+static struct chardev *chardev_open_unix(const char *args,
+                                         const char *optname,
+                                         struct error *err)
+{
+    static const char *const known[] = { "path", "server", "wait", "nowait",
+                                         NULL };
+    struct opts o;
+    struct chardev *chr = NULL;
+    int fd = -1;
+    if (opts_parse(&o, args, "path", optname, err) < 0) {
+        return NULL;
+    }
+    bool server, wait, nowait;
+    if (opts_check_known(&o, known, optname, err) < 0 ||
+        opts_get_bool(&o, "server", false, &server, optname, err) < 0 ||
+        opts_get_bool(&o, "nowait", false, &nowait, optname, err) < 0 ||
+        opts_get_bool(&o, "wait", !nowait, &wait, optname, err) < 0) {
+        goto out;
+    }
+    const char *path = opts_get(&o, "path");
+    if (!path || !*path) {
+        err_set(err, -EINVAL, "%s: unix: needs a socket path", optname);
+        goto out;
+    }
+    if (!server) {
+        err_set(err, -ENOTSUP,
+                "%s: unix:%s: only server=on sockets are supported", optname,
+                path);
+        goto out;
+    }
+    if (wait) {
+        err_set(err, -ENOTSUP,
+                "%s: unix:%s: wait=on is not supported yet, add wait=off",
+                optname, path);
+        goto out;
+    }
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        err_set(err, -ENAMETOOLONG, "%s: unix socket path too long: '%s'",
+                optname, path);
+        goto out;
+    }
+    strcpy(sun.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        err_set(err, -errno, "%s: socket: %s", optname, strerror(errno));
+        goto out;
+    }
+    /* Like QEMU, replace a stale socket left by an earlier run; but never
+     * unlink something that is not a socket. */
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        unlink(path);
+    }
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+        listen(fd, 1) < 0) {
+        err_set(err, -errno, "%s: cannot listen on unix socket '%s': %s",
+                optname, path, strerror(errno));
+        goto out;
+    }
+    chr = chardev_alloc(CHARDEV_UNIX, optname);
+    char *p = strdup(path);
+    if (!chr || !p) {
+        free(chr);
+        free(p);
+        chr = NULL;
+        unlink(path);
+        err_set(err, -ENOMEM, "%s: out of memory", optname);
+        goto out;
+    }
+    chr->path = p;
+    chr->listen_fd = fd;
+    fd = -1;
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    opts_free(&o);
+    return chr;
+}
+
+struct chardev *chardev_open_serial_spec(const char *spec, const char *optname,
+                                         struct error *err)
+{
+    if (!optname) {
+        optname = "-serial";
+    }
+    if (strcmp(spec, "stdio") == 0) {
+        return chardev_open_stdio(optname, err);
+    }
+    if (strcmp(spec, "null") == 0 || strcmp(spec, "none") == 0) {
+        struct chardev *chr = chardev_alloc(CHARDEV_NULL, optname);
+        if (!chr) {
+            err_set(err, -ENOMEM, "%s: out of memory", optname);
+        }
+        return chr;
+    }
+    if (strncmp(spec, "file:", 5) == 0) {
+        return chardev_open_file(spec + 5, optname, err);
+    }
+    if (strncmp(spec, "unix:", 5) == 0) {
+        return chardev_open_unix(spec + 5, optname, err);
+    }
+    err_set(err, -EINVAL,
+            "%s: unknown character device '%s' (expected stdio, null, "
+            "file:PATH or unix:PATH,server=on,wait=off)",
+            optname, spec);
+    return NULL;
+}
+
+/* ---- output ---- */
+
+static void chardev_write_stdout(struct chardev *chr, const uint8_t *buf,
+                                 size_t n)
+{
+    int budget = chr->out_stalled ? 0 : CHARDEV_STALL_MS;
+    while (n > 0) {
+        struct pollfd pfd = { .fd = chr->out_fd, .events = POLLOUT };
+        int r = poll(&pfd, 1, budget);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0 || (pfd.revents & (POLLERR | POLLNVAL))) {
+            chr->out_stalled = true;
+            return; /* slow or gone reader: drop the rest */
+        }
+        size_t chunk = n < PIPE_BUF ? n : PIPE_BUF;
+        ssize_t w = write(chr->out_fd, buf, chunk);
+        if (w < 0) {
+            if (errno == EINTR || errno == EAGAIN) {
+                continue;
+            }
+            chr->out_stalled = true;
+            return;
+        }
+        buf += w;
+        n -= (size_t)w;
+        chr->out_stalled = false;
+        budget = CHARDEV_STALL_MS;
+    }
+}
+
+static void chardev_unix_client_lost(void *opaque);
+
+void chardev_write(struct chardev *chr, const uint8_t *buf, size_t n)
+{
+    if (!chr || n == 0) {
+        return;
+    }
+    pthread_mutex_lock(&chr->out_lock);
+    switch (chr->kind) {
+    case CHARDEV_NULL:
+        break;
+    case CHARDEV_STDIO:
+        chardev_write_stdout(chr, buf, n);
+        break;
+    case CHARDEV_FILE:
+        while (n > 0) {
+            ssize_t w = write(chr->out_fd, buf, n);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w <= 0) {
+                break; /* disk full and the like: drop, the guest goes on */
+            }
+            buf += w;
+            n -= (size_t)w;
+        }
+        break;
+    case CHARDEV_UNIX:
+        while (chr->out_fd >= 0 && n > 0) {
+            ssize_t w =
+                send(chr->out_fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w < 0 && errno != EAGAIN) {
+                /* Peer gone; the main loop closes it (it owns the fd). */
+                chr->out_fd = -1;
+                loop_call(chardev_unix_client_lost, chr);
+                break;
+            }
+            if (w <= 0) {
+                break; /* socket buffer full: drop */
+            }
+            buf += w;
+            n -= (size_t)w;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&chr->out_lock);
+}
+
+/* ---- input (main-loop thread) ---- */
+
+static void chardev_print(struct chardev *chr, const char *s)
+{
+    chardev_write(chr, (const uint8_t *)s, strlen(s));
+}
+
+/* QEMU's mux escapes. Returns true if ch goes to the guest. */
+static bool chardev_escape(struct chardev *chr, uint8_t ch)
+{
+    if (chr->got_escape) {
+        chr->got_escape = false;
+        switch (ch) {
+        case CHARDEV_ESCAPE:
+            return true;
+        case 'h':
+        case '?':
+            chardev_print(chr, "\r\n"
+                               "C-a h    print this help\r\n"
+                               "C-a x    exit emulator\r\n"
+                               "C-a C-a  sends C-a\r\n");
+            return false;
+        case 'x':
+            chardev_print(chr, "swede: terminated\r\n");
+            runstate_request(RUNSTATE_REQ_QUIT, 0);
+            loop_wakeup();
+            return false;
+        default:
+            return false; /* unknown escapes (c: monitor) are swallowed */
+        }
+    }
+    if (ch == CHARDEV_ESCAPE) {
+        chr->got_escape = true;
+        return false;
+    }
+    return true;
+}
+
+static void chardev_fd_event(void *opaque, uint32_t events);
+
+static void chardev_set_polling(struct chardev *chr, bool on)
+{
+    if (!chr->in_watched || chr->in_polled == on) {
+        return;
+    }
+    if (loop_mod_fd(chr->in_fd, on ? EPOLLIN : 0) == 0) {
+        chr->in_polled = on;
+    }
+}
+
+/* Hand pending bytes to the receiver as far as it has room. */
+static void chardev_deliver(struct chardev *chr)
+{
+    while (chr->in_pos < chr->in_len) {
+        size_t room = chr->have_rx ? chr->rx.can_read(chr->rx.opaque) : 0;
+        if (!chr->have_rx) {
+            room = chr->in_len - chr->in_pos; /* nobody listens: discard */
+        } else if (room == 0) {
+            break;
+        }
+        size_t n = chr->in_len - chr->in_pos;
+        if (n > room) {
+            n = room;
+        }
+        if (chr->have_rx) {
+            chr->rx.read(chr->rx.opaque, chr->inbuf + chr->in_pos, n);
+        }
+        chr->in_pos += n;
+    }
+    if (chr->in_pos == chr->in_len) {
+        chr->in_pos = chr->in_len = 0;
+    }
+}
+
+static void chardev_unix_drop_client(struct chardev *chr);
+
+/* Read once into the empty buffer. Returns bytes read (after escapes), 0
+ * on EOF or nothing available. */
+static size_t chardev_fill(struct chardev *chr)
+{
+    ssize_t r = read(chr->in_fd, chr->inbuf, sizeof(chr->inbuf));
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return 0;
+    }
+    if (r <= 0) {
+        if (chr->kind == CHARDEV_UNIX) {
+            chardev_unix_drop_client(chr);
+        } else {
+            /* stdin closed: the guest keeps running without input. */
+            chr->in_eof = true;
+            if (chr->in_watched) {
+                loop_del_fd(chr->in_fd);
+                chr->in_watched = chr->in_polled = false;
+            }
+        }
+        return 0;
+    }
+    size_t n = (size_t)r;
+    if (chr->kind == CHARDEV_STDIO) {
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (chardev_escape(chr, chr->inbuf[i])) {
+                chr->inbuf[o++] = chr->inbuf[i];
+            }
+        }
+        n = o;
+    }
+    chr->in_pos = 0;
+    chr->in_len = n;
+    return n;
+}
+
+/* Deliver what is pending and decide whether to poll for more. */
+static void chardev_pump(struct chardev *chr)
+{
+    chardev_deliver(chr);
+    if (chr->in_no_epoll) {
+        /* A regular file never blocks: read on while the device has room,
+         * a bounded amount per main-loop turn. */
+        for (int i = 0; i < 16 && !chr->in_eof && chr->in_len == 0; i++) {
+            if (chardev_fill(chr) == 0 && chr->in_eof) {
+                break;
+            }
+            chardev_deliver(chr);
+        }
+        if (!chr->in_eof && chr->in_len == 0) {
+            chardev_accept_input(chr);
+        }
+        return;
+    }
+    chardev_set_polling(chr, chr->in_len == 0);
+}
+
+static void chardev_fd_event(void *opaque, uint32_t events)
+{
+    struct chardev *chr = opaque;
+    (void)events;
+    if (chr->in_len == 0) {
+        chardev_fill(chr);
+    }
+    chardev_pump(chr);
+}
+
+static void chardev_accept_cb(void *opaque)
+{
+    struct chardev *chr = opaque;
+    __atomic_store_n(&chr->accept_queued, 0, __ATOMIC_RELEASE);
+    chardev_pump(chr);
+}
+
+void chardev_accept_input(struct chardev *chr)
+{
+    if (!chr) {
+        return;
+    }
+    if (__atomic_exchange_n(&chr->accept_queued, 1, __ATOMIC_ACQ_REL) == 0) {
+        loop_call(chardev_accept_cb, chr);
+    }
+}
+
+static void chardev_watch_input(struct chardev *chr)
+{
+    if (chr->in_fd < 0 || chr->in_watched || chr->in_eof) {
+        return;
+    }
+    int r = loop_add_fd(chr->in_fd, EPOLLIN, chardev_fd_event, chr);
+    if (r == -EPERM) {
+        /* epoll refuses regular files (stdin < file): read them directly. */
+        chr->in_no_epoll = true;
+        chardev_accept_input(chr);
+        return;
+    }
+    if (r == 0) {
+        chr->in_watched = chr->in_polled = true;
+    }
+}
+
+/* ---- unix server ---- */
+
+static void chardev_listen_event(void *opaque, uint32_t events);
+
+static void chardev_unix_drop_client(struct chardev *chr)
+{
+    if (chr->in_watched) {
+        loop_del_fd(chr->in_fd);
+    }
+    chr->in_watched = chr->in_polled = false;
+    pthread_mutex_lock(&chr->out_lock);
+    chr->out_fd = -1;
+    pthread_mutex_unlock(&chr->out_lock);
+    if (chr->in_fd >= 0) {
+        close(chr->in_fd);
+    }
+    chr->in_fd = -1;
+    chr->in_pos = chr->in_len = 0;
+    if (chr->listen_fd >= 0 && !chr->listen_watched &&
+        loop_add_fd(chr->listen_fd, EPOLLIN, chardev_listen_event, chr) == 0) {
+        chr->listen_watched = true;
+    }
+}
+
+/* Queued by a writer that saw the peer go. By now the reader may have
+ * dropped that client and accepted another, whose out_fd is set again. */
+static void chardev_unix_client_lost(void *opaque)
+{
+    struct chardev *chr = opaque;
+    pthread_mutex_lock(&chr->out_lock);
+    bool lost = chr->out_fd < 0;
+    pthread_mutex_unlock(&chr->out_lock);
+    if (lost && chr->in_fd >= 0) {
+        chardev_unix_drop_client(chr);
+    }
+}
+
+static void chardev_listen_event(void *opaque, uint32_t events)
+{
+    struct chardev *chr = opaque;
+    (void)events;
+    if (chr->in_fd >= 0) {
+        return;
+    }
+    int fd = accept4(chr->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        return;
+    }
+    /* One client at a time: later ones wait in the backlog until this one
+     * leaves, as with QEMU. */
+    loop_del_fd(chr->listen_fd);
+    chr->listen_watched = false;
+    chr->in_fd = fd;
+    chr->in_eof = false;
+    pthread_mutex_lock(&chr->out_lock);
+    chr->out_fd = fd;
+    pthread_mutex_unlock(&chr->out_lock);
+    chardev_watch_input(chr);
+}
+
+/* ---- lifetime ---- */
+
+void chardev_set_receiver(struct chardev *chr,
+                          const struct chardev_receiver *rx)
+{
+    if (rx) {
+        chr->rx = *rx;
+        chr->have_rx = true;
+    } else {
+        chr->have_rx = false;
+    }
+    if (!chr->started) {
+        chr->started = true;
+        if (chr->kind == CHARDEV_UNIX && chr->listen_fd >= 0 &&
+            loop_add_fd(chr->listen_fd, EPOLLIN, chardev_listen_event, chr) ==
+                0) {
+            chr->listen_watched = true;
+        }
+        chardev_watch_input(chr);
+    }
+    chardev_pump(chr);
+}
+
+void chardev_close(struct chardev *chr)
+{
+    if (!chr) {
+        return;
+    }
+    if (chr->in_watched) {
+        loop_del_fd(chr->in_fd);
+    }
+    if (chr->listen_watched) {
+        loop_del_fd(chr->listen_fd);
+    }
+    switch (chr->kind) {
+    case CHARDEV_STDIO:
+        chardev_restore_terminal();
+        chardev_stdio_in_use = false;
+        break;
+    case CHARDEV_FILE:
+        close(chr->out_fd);
+        break;
+    case CHARDEV_UNIX:
+        if (chr->in_fd >= 0) {
+            close(chr->in_fd);
+        }
+        close(chr->listen_fd);
+        unlink(chr->path);
+        free(chr->path);
+        break;
+    case CHARDEV_NULL:
+        break;
+    }
+    pthread_mutex_destroy(&chr->out_lock);
+    free(chr);
+}

@@ -1,0 +1,760 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * swede's entry point: QEMU's command line (the subset in --help, spelled
+ * as qemu-system-riscv64 spells it, with -opt or --opt) -> struct
+ * vm_config -> board build (every file read, every size checked) -> one
+ * vCPU thread -> the main loop. Every error before the guest starts is one
+ * line naming the option at fault, and exit status 1. The process exits
+ * with the guest's status: the test finisher's code, 0 for a poweroff, a
+ * reboot under -no-reboot, Ctrl-A x or SIGINT/SIGTERM.
+ *
+ * Run-state requests (core/runstate.h) reach the main loop like this:
+ * rv_cpu_run() returns on the vCPU thread whenever a request is pending,
+ * whoever posted it; the vCPU thread then parks and hands the request to
+ * the main loop with loop_call(main_vcpu_stopped), which takes it and
+ * either quits, or resets the board and unparks the vCPU. A request posted
+ * on the main-loop side (Ctrl-A x in the stdio chardev) finds the CPU
+ * possibly asleep in WFI until its next timer; a 20 ms main-loop timer
+ * kicks the CPU while a request is pending, so nobody who posts a request
+ * needs to know about the CPU. Signals arrive through a signalfd on the
+ * main loop (blocked in every thread), never in a signal handler.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "board/board.h"
+#include "core/chardev.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/options.h"
+#include "core/runstate.h"
+#include "cpu/riscv/rv.h"
+
+#define MAIN_RUNSTATE_POLL_NS (20 * 1000 * 1000ull)
+
+enum main_opt_id {
+    OPT_MACHINE,
+    OPT_MEM,
+    OPT_SMP,
+    OPT_BIOS,
+    OPT_KERNEL,
+    OPT_INITRD,
+    OPT_APPEND,
+    OPT_DTB,
+    OPT_NOGRAPHIC,
+    OPT_SERIAL,
+    OPT_NO_REBOOT,
+    OPT_NAME,
+    OPT_PIDFILE,
+    OPT_LOG_ITEMS,
+    OPT_LOG_FILE,
+    OPT_DISPLAY,
+    OPT_MONITOR,
+    OPT_NODEFAULTS,
+    OPT_ACCEL,
+    OPT_VERSION,
+    OPT_HELP,
+};
+
+struct main_opt {
+    const char *name;
+    bool has_arg;
+    enum main_opt_id id;
+};
+
+static const struct main_opt main_opts[] = {
+    { "M", true, OPT_MACHINE },
+    { "machine", true, OPT_MACHINE },
+    { "m", true, OPT_MEM },
+    { "smp", true, OPT_SMP },
+    { "bios", true, OPT_BIOS },
+    { "kernel", true, OPT_KERNEL },
+    { "initrd", true, OPT_INITRD },
+    { "append", true, OPT_APPEND },
+    { "dtb", true, OPT_DTB },
+    { "nographic", false, OPT_NOGRAPHIC },
+    { "serial", true, OPT_SERIAL },
+    { "no-reboot", false, OPT_NO_REBOOT },
+    { "name", true, OPT_NAME },
+    { "pidfile", true, OPT_PIDFILE },
+    { "d", true, OPT_LOG_ITEMS },
+    { "D", true, OPT_LOG_FILE },
+    { "display", true, OPT_DISPLAY },
+    { "monitor", true, OPT_MONITOR },
+    { "nodefaults", false, OPT_NODEFAULTS },
+    { "accel", true, OPT_ACCEL },
+    { "version", false, OPT_VERSION },
+    { "h", false, OPT_HELP },
+    { "help", false, OPT_HELP },
+};
+
+/* What the command line asks for besides running a machine. */
+struct main_args {
+    bool help, version, machine_help;
+    bool nodefaults;
+    const char *log_items, *log_file;
+    const char *serial_arg; /* -serial as typed */
+    unsigned nserial;
+    char *name_buf, *process_name; /* owned */
+};
+
+static struct vm_config main_cfg;
+static struct vm main_vm;
+static int main_exit_status;
+static const char *main_pidfile_written;
+static struct loop_timer *main_poll_timer;
+
+/* The vCPU thread's state machine, guarded by main_vcpu_lock. */
+enum main_vcpu_cmd {
+    VCPU_RUN,
+    VCPU_PARKED,
+    VCPU_EXIT,
+};
+static pthread_mutex_t main_vcpu_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t main_vcpu_cond = PTHREAD_COND_INITIALIZER;
+static enum main_vcpu_cmd main_vcpu_cmd;
+
+static void main_usage(void)
+{
+    printf(
+        "usage: swede [options]\n"
+        "A machine emulator with QEMU's command line (qemu-system-riscv64).\n"
+        "Options may be written -opt or --opt.\n"
+        "\n"
+        "Machine:\n"
+        "  -M, -machine [type=]NAME[,dumpdtb=FILE]\n"
+        "                        machine type (-machine help lists them);\n"
+        "                        dumpdtb writes the device tree and exits\n"
+        "  -m [size=]SIZE        RAM size, e.g. 512M or 2G; a plain number\n"
+        "                        is MiB (default 128M, at least 16M)\n"
+        "  -smp [cpus=]N         number of harts (1..8, default 1)\n"
+        "  -accel tcg            accepted (the RISC-V CPU emulator)\n"
+        "\n"
+        "Boot:\n"
+        "  -bios default|none|FILE\n"
+        "                        firmware at 0x80000000: default is OpenSBI\n"
+        "                        fw_dynamic (Debian's opensbi package);\n"
+        "                        FILE is raw or ELF\n"
+        "  -kernel FILE          Linux Image, ELF or raw binary\n"
+        "  -initrd FILE          initial ramdisk (needs -kernel)\n"
+        "  -append STRING        kernel command line (needs -kernel)\n"
+        "  -dtb FILE             use this device tree (/chosen is updated)\n"
+        "  -no-reboot            exit instead of rebooting the guest\n"
+        "\n"
+        "Display and serial:\n"
+        "  -nographic            no display, serial on stdio; this is also\n"
+        "                        the default, as swede has no display yet\n"
+        "  -display none         accepted (the only display for now)\n"
+        "  -serial DEV           stdio (default), mon:stdio, null, none,\n"
+        "                        file:PATH, unix:PATH,server=on,wait=off\n"
+        "  -monitor none         accepted (QMP comes later)\n"
+        "  -nodefaults           no default serial port\n"
+        "                        On stdio, Ctrl-A x quits, Ctrl-A h helps.\n"
+        "\n"
+        "Process:\n"
+        "  -name NAME            name of the guest\n"
+        "  -pidfile FILE         write the process id to FILE\n"
+        "  -d ITEM,...           log items (-d help lists them)\n"
+        "  -D FILE               write the log to FILE\n"
+        "  -h, --help            this help\n"
+        "  --version             version\n"
+        "\n"
+        "Exit status: the guest's (test finisher code, 0 on poweroff), 0 on\n"
+        "reboot with -no-reboot, Ctrl-A x or SIGTERM; 1 on a command-line\n"
+        "error, reported before any guest code runs.\n");
+}
+
+static void main_machine_help(void)
+{
+    printf("Supported machines are:\n");
+    for (unsigned i = 0; board_at(i); i++) {
+        const struct board_ops *b = board_at(i);
+        printf("%-20s %s%s\n", b->name, b->desc,
+               b == board_default() ? " (default)" : "");
+    }
+}
+
+static const struct main_opt *main_find_opt(const char *arg)
+{
+    if (arg[0] != '-' || arg[1] == '\0') {
+        return NULL;
+    }
+    const char *name = arg + 1;
+    if (name[0] == '-') {
+        name++;
+    }
+    for (size_t i = 0; i < sizeof(main_opts) / sizeof(main_opts[0]); i++) {
+        if (strcmp(main_opts[i].name, name) == 0) {
+            return &main_opts[i];
+        }
+    }
+    return NULL;
+}
+
+static int main_parse_machine(const char *opt, const char *val,
+                              struct main_args *a, struct error *err)
+{
+    static const char *const known[] = { "type", "dumpdtb", "accel", NULL };
+    struct opts o = { 0 };
+    int r = opts_parse(&o, val, "type", opt, err);
+    if (r == 0) {
+        r = opts_check_known(&o, known, opt, err);
+    }
+    const char *type = r == 0 ? opts_get(&o, "type") : NULL;
+    const char *accel = r == 0 ? opts_get(&o, "accel") : NULL;
+    if (r == 0 && type && strcmp(type, "help") == 0) {
+        a->machine_help = true;
+    } else if (r == 0 && type) {
+        main_cfg.board = board_find(type);
+        if (!main_cfg.board) {
+            r = err_set(err, -EINVAL,
+                        "%s %s: unsupported machine type (use %s help to "
+                        "list them)",
+                        opt, val, opt);
+        }
+    }
+    if (r == 0 && accel && strcmp(accel, "tcg") != 0) {
+        r = err_set(err, -EINVAL, "%s %s: only accel=tcg is supported", opt,
+                    val);
+    }
+    if (r == 0 && opts_get(&o, "dumpdtb")) {
+        /* Kept for the life of the process; opts_free frees the original. */
+        main_cfg.dumpdtb = strdup(opts_get(&o, "dumpdtb"));
+    }
+    opts_free(&o);
+    return r;
+}
+
+static int main_parse_mem(const char *val, struct error *err)
+{
+    static const char *const known[] = { "size", NULL };
+    struct opts o = { 0 };
+    int r = opts_parse(&o, val, "size", "-m", err);
+    if (r == 0) {
+        r = opts_check_known(&o, known, "-m", err);
+    }
+    const char *size = r == 0 ? opts_get(&o, "size") : NULL;
+    uint64_t bytes = 0;
+    if (r == 0 && (!size || !parse_size(size, 1ull << 20, &bytes))) {
+        r = err_set(err, -EINVAL,
+                    "-m %s: invalid size (use e.g. -m 512M or "
+                    "-m 2G)",
+                    val);
+    }
+    if (r == 0 && (bytes & 0xfff)) {
+        r = err_set(err, -EINVAL,
+                    "-m %s: not a multiple of 4 KiB (use e.g. "
+                    "-m 512M)",
+                    val);
+    }
+    if (r == 0 && bytes > (1ull << 40)) {
+        r = err_set(err, -EINVAL, "-m %s: more than 1 TiB is not supported",
+                    val);
+    }
+    if (r == 0) {
+        main_cfg.ram_size = bytes;
+        main_cfg.ram_arg = val;
+    }
+    opts_free(&o);
+    return r;
+}
+
+static int main_parse_smp(const char *val, struct error *err)
+{
+    static const char *const known[] = { "cpus",  "maxcpus", "sockets",
+                                         "cores", "threads", NULL };
+    struct opts o = { 0 };
+    uint64_t cpus = 0, maxcpus = 0, sockets = 1, cores = 1, threads = 1;
+    int r = opts_parse(&o, val, "cpus", "-smp", err);
+    if (r == 0) {
+        r = opts_check_known(&o, known, "-smp", err);
+    }
+    if (r == 0) {
+        r = opts_get_uint(&o, "sockets", 1, &sockets, "-smp", err);
+    }
+    if (r == 0) {
+        r = opts_get_uint(&o, "cores", 1, &cores, "-smp", err);
+    }
+    if (r == 0) {
+        r = opts_get_uint(&o, "threads", 1, &threads, "-smp", err);
+    }
+    if (r == 0 && sockets <= 64 && cores <= 64 && threads <= 64) {
+        r = opts_get_uint(&o, "cpus", sockets * cores * threads, &cpus, "-smp",
+                          err);
+    } else if (r == 0) {
+        cpus = UINT32_MAX;
+    }
+    if (r == 0) {
+        r = opts_get_uint(&o, "maxcpus", cpus, &maxcpus, "-smp", err);
+    }
+    opts_free(&o);
+    if (r < 0) {
+        return r;
+    }
+    if (cpus == 0) {
+        return err_set(err, -EINVAL,
+                       "-smp %s: at least one CPU is needed "
+                       "(use -smp 1..%u)",
+                       val, RV_MAX_HARTS);
+    }
+    if (cpus > RV_MAX_HARTS || maxcpus > RV_MAX_HARTS) {
+        return err_set(err, -EINVAL,
+                       "-smp %s: the virt machine supports at "
+                       "most %u CPUs (use -smp 1..%u)",
+                       val, RV_MAX_HARTS, RV_MAX_HARTS);
+    }
+    if (maxcpus < cpus) {
+        return err_set(err, -EINVAL, "-smp %s: maxcpus is less than cpus", val);
+    }
+    main_cfg.smp = (unsigned)cpus;
+    return 0;
+}
+
+static int main_parse_name(const char *val, struct main_args *a,
+                           struct error *err)
+{
+    static const char *const known[] = { "guest", "process", "debug-threads",
+                                         NULL };
+    struct opts o = { 0 };
+    int r = opts_parse(&o, val, "guest", "-name", err);
+    if (r == 0) {
+        r = opts_check_known(&o, known, "-name", err);
+    }
+    bool dbg;
+    if (r == 0) {
+        r = opts_get_bool(&o, "debug-threads", false, &dbg, "-name", err);
+    }
+    if (r == 0) {
+        free(a->name_buf);
+        free(a->process_name);
+        a->name_buf =
+            opts_get(&o, "guest") ? strdup(opts_get(&o, "guest")) : NULL;
+        a->process_name =
+            opts_get(&o, "process") ? strdup(opts_get(&o, "process")) : NULL;
+        main_cfg.name = a->name_buf;
+    }
+    opts_free(&o);
+    return r;
+}
+
+static int main_parse_serial(const char *val, struct main_args *a,
+                             struct error *err)
+{
+    if (++a->nserial > 1) {
+        return err_set(err, -EINVAL,
+                       "-serial %s: the virt machine has one "
+                       "serial port (give -serial once)",
+                       val);
+    }
+    a->serial_arg = val;
+    /* No monitor to multiplex yet: mon:stdio is stdio with Ctrl-A keys. */
+    if (strcmp(val, "mon:stdio") == 0) {
+        main_cfg.serial = "stdio";
+    } else if (strcmp(val, "none") == 0) {
+        main_cfg.serial = NULL;
+    } else {
+        main_cfg.serial = val;
+    }
+    return 0;
+}
+
+static int main_parse_one(const struct main_opt *o, const char *arg,
+                          const char *val, struct main_args *a,
+                          struct error *err)
+{
+    switch (o->id) {
+    case OPT_MACHINE:
+        return main_parse_machine(arg, val, a, err);
+    case OPT_MEM:
+        return main_parse_mem(val, err);
+    case OPT_SMP:
+        return main_parse_smp(val, err);
+    case OPT_BIOS:
+        main_cfg.bios = val;
+        return 0;
+    case OPT_KERNEL:
+        main_cfg.kernel = val;
+        return 0;
+    case OPT_INITRD:
+        main_cfg.initrd = val;
+        return 0;
+    case OPT_APPEND:
+        main_cfg.append = val;
+        return 0;
+    case OPT_DTB:
+        main_cfg.dtb = val;
+        return 0;
+    case OPT_NOGRAPHIC:
+        main_cfg.nographic = true;
+        return 0;
+    case OPT_SERIAL:
+        return main_parse_serial(val, a, err);
+    case OPT_NO_REBOOT:
+        main_cfg.no_reboot = true;
+        return 0;
+    case OPT_NAME:
+        return main_parse_name(val, a, err);
+    case OPT_PIDFILE:
+        main_cfg.pidfile = val;
+        return 0;
+    case OPT_LOG_ITEMS:
+        a->log_items = val;
+        return 0;
+    case OPT_LOG_FILE:
+        a->log_file = val;
+        return 0;
+    case OPT_DISPLAY:
+        if (strcmp(val, "none") != 0) {
+            return err_set(err, -EINVAL,
+                           "-display %s: not supported (swede "
+                           "has no display yet; use -display none or "
+                           "-nographic)",
+                           val);
+        }
+        return 0;
+    case OPT_MONITOR:
+        if (strcmp(val, "none") != 0) {
+            return err_set(err, -EINVAL,
+                           "-monitor %s: not supported yet "
+                           "(use -monitor none)",
+                           val);
+        }
+        return 0;
+    case OPT_NODEFAULTS:
+        a->nodefaults = true;
+        return 0;
+    case OPT_ACCEL:
+        if (strcmp(val, "tcg") != 0 && strncmp(val, "tcg,", 4) != 0) {
+            return err_set(err, -EINVAL,
+                           "-accel %s: not supported (use "
+                           "-accel tcg)",
+                           val);
+        }
+        return 0;
+    case OPT_VERSION:
+        a->version = true;
+        return 0;
+    case OPT_HELP:
+        a->help = true;
+        return 0;
+    }
+    return 0;
+}
+
+static int main_parse(int argc, char **argv, struct main_args *a,
+                      struct error *err)
+{
+    main_cfg.board = board_default();
+    main_cfg.smp = 1;
+    main_cfg.bios = "default";
+    main_cfg.serial = "stdio";
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const struct main_opt *o = main_find_opt(arg);
+        if (!o) {
+            if (arg[0] == '-' && arg[1] != '\0') {
+                return err_set(err, -EINVAL,
+                               "%s: invalid option (see swede "
+                               "--help)",
+                               arg);
+            }
+            return err_set(err, -EINVAL,
+                           "%s: unexpected argument (disk "
+                           "images are not supported yet; see swede --help)",
+                           arg);
+        }
+        const char *val = NULL;
+        if (o->has_arg) {
+            if (i + 1 >= argc) {
+                return err_set(err, -EINVAL, "%s: requires an argument", arg);
+            }
+            val = argv[++i];
+        }
+        int r = main_parse_one(o, arg, val, a, err);
+        if (r < 0) {
+            return r;
+        }
+    }
+    if (a->help || a->version || a->machine_help) {
+        return 0;
+    }
+    if (!main_cfg.ram_arg) {
+        static char dflt[32];
+        main_cfg.ram_size = main_cfg.board->default_ram;
+        snprintf(dflt, sizeof(dflt), "%lluM",
+                 (unsigned long long)(main_cfg.ram_size >> 20));
+        main_cfg.ram_arg = dflt;
+    }
+    if (main_cfg.smp > main_cfg.board->max_cpus) {
+        return err_set(err, -EINVAL,
+                       "-smp %u: the %s machine supports at "
+                       "most %u CPUs (use -smp 1..%u)",
+                       main_cfg.smp, main_cfg.board->name,
+                       main_cfg.board->max_cpus, main_cfg.board->max_cpus);
+    }
+    if (main_cfg.initrd && !main_cfg.kernel) {
+        return err_set(err, -EINVAL, "-initrd %s: only allowed with -kernel",
+                       main_cfg.initrd);
+    }
+    if (main_cfg.append && !main_cfg.kernel) {
+        return err_set(err, -EINVAL, "-append: only allowed with -kernel");
+    }
+    if (a->nodefaults && a->nserial == 0) {
+        main_cfg.serial = NULL;
+    }
+    return 0;
+}
+
+static void main_remove_pidfile(void)
+{
+    if (main_pidfile_written) {
+        unlink(main_pidfile_written);
+    }
+}
+
+static int main_write_pidfile(const char *path, struct error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return err_set(err, -errno, "-pidfile %s: %s", path, strerror(errno));
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+    bool ok = write(fd, buf, (size_t)n) == n;
+    int e = errno;
+    ok = (close(fd) == 0) && ok;
+    if (!ok) {
+        unlink(path);
+        return err_set(err, -e, "-pidfile %s: %s", path, strerror(e));
+    }
+    main_pidfile_written = path;
+    atexit(main_remove_pidfile);
+    return 0;
+}
+
+static void main_vcpu_set(enum main_vcpu_cmd cmd)
+{
+    pthread_mutex_lock(&main_vcpu_lock);
+    main_vcpu_cmd = cmd;
+    pthread_cond_broadcast(&main_vcpu_cond);
+    pthread_mutex_unlock(&main_vcpu_lock);
+}
+
+static void main_quit(int status)
+{
+    main_exit_status = status;
+    main_vcpu_set(VCPU_EXIT);
+    loop_quit();
+}
+
+/* Main-loop thread, vCPU parked: carry out the pending request. */
+static void main_vcpu_stopped(void *opaque)
+{
+    (void)opaque;
+    int code = 0;
+    switch (runstate_take(&code)) {
+    case RUNSTATE_REQ_SHUTDOWN:
+        main_quit(code);
+        return;
+    case RUNSTATE_REQ_QUIT:
+        main_quit(0);
+        return;
+    case RUNSTATE_REQ_RESET:
+        /* As QEMU: -no-reboot turns a guest reboot into a clean exit. A
+         * Linux panic with panic=-1 reboots the same way (OpenSBI writes
+         * 0x7777 for every SRST reboot, whatever the reason), so it exits
+         * 0 too; telling the two apart needs a panic device. */
+        if (main_cfg.no_reboot) {
+            main_quit(0);
+            return;
+        }
+        main_cfg.board->reset(&main_vm);
+        break;
+    case RUNSTATE_REQ_NONE:
+        break;
+    }
+    main_vcpu_set(VCPU_RUN);
+}
+
+static void *main_vcpu_thread(void *opaque)
+{
+    (void)opaque;
+    pthread_mutex_lock(&main_vcpu_lock);
+    for (;;) {
+        while (main_vcpu_cmd == VCPU_PARKED) {
+            pthread_cond_wait(&main_vcpu_cond, &main_vcpu_lock);
+        }
+        if (main_vcpu_cmd == VCPU_EXIT) {
+            break;
+        }
+        pthread_mutex_unlock(&main_vcpu_lock);
+        rv_cpu_run(main_vm.cpu);
+        pthread_mutex_lock(&main_vcpu_lock);
+        if (main_vcpu_cmd == VCPU_EXIT) {
+            break;
+        }
+        main_vcpu_cmd = VCPU_PARKED;
+        loop_call(main_vcpu_stopped, NULL);
+        loop_wakeup();
+    }
+    pthread_mutex_unlock(&main_vcpu_lock);
+    return NULL;
+}
+
+/* Kick a CPU that may be asleep in WFI so that it sees a request posted
+ * outside the vCPU thread (see the top of this file). */
+static void main_runstate_poll(void *opaque)
+{
+    (void)opaque;
+    if (runstate_pending()) {
+        rv_cpu_kick(main_vm.cpu);
+    }
+    loop_timer_arm(main_poll_timer, loop_now_ns() + MAIN_RUNSTATE_POLL_NS);
+}
+
+static void main_signal(void *opaque, uint32_t events)
+{
+    int fd = (int)(intptr_t)opaque;
+    struct signalfd_siginfo si;
+    (void)events;
+    while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+        fprintf(stderr, "swede: terminating on signal %u\r\n", si.ssi_signo);
+        runstate_request(RUNSTATE_REQ_QUIT, 0);
+        rv_cpu_kick(main_vm.cpu);
+    }
+}
+
+static int main_setup_signals(const sigset_t *set, struct error *err)
+{
+    int fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0) {
+        return err_set(err, -errno, "signalfd: %s", strerror(errno));
+    }
+    if (loop_add_fd(fd, EPOLLIN, main_signal, (void *)(intptr_t)fd) < 0) {
+        close(fd);
+        return err_set(err, -EIO, "cannot watch signals");
+    }
+    return 0;
+}
+
+static void main_fail(const struct error *err)
+{
+    chardev_restore_terminal();
+    fprintf(stderr, "swede: %s\n", err->msg);
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    struct error err = { 0 };
+    struct main_args args = { 0 };
+
+    if (main_parse(argc, argv, &args, &err) < 0) {
+        main_fail(&err);
+    }
+    if (args.help) {
+        main_usage();
+        return 0;
+    }
+    if (args.version) {
+        printf("swede version %s (QEMU-compatible command line)\n",
+               SWEDE_VERSION);
+        return 0;
+    }
+    if (args.machine_help) {
+        main_machine_help();
+        return 0;
+    }
+    if (args.log_items) {
+        bool help = false;
+        if (log_set_items(args.log_items, &help, &err) < 0) {
+            main_fail(&err);
+        }
+        if (help) {
+            return 0;
+        }
+    }
+    if (args.log_file && log_set_file(args.log_file, &err) < 0) {
+        main_fail(&err);
+    }
+    if (args.process_name) {
+        prctl(PR_SET_NAME, args.process_name, 0, 0, 0);
+    }
+
+    /* Block the quit signals in every thread (threads inherit the mask);
+     * the main loop reads them from a signalfd. */
+    sigset_t quit_set;
+    sigemptyset(&quit_set);
+    sigaddset(&quit_set, SIGINT);
+    sigaddset(&quit_set, SIGTERM);
+    sigaddset(&quit_set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &quit_set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (loop_init(&err) < 0) {
+        main_fail(&err);
+    }
+    atexit(chardev_restore_terminal);
+    main_vm.cfg = &main_cfg;
+    if (main_cfg.serial && !main_cfg.dumpdtb) {
+        main_vm.serial =
+            chardev_open_serial_spec(main_cfg.serial, "-serial", &err);
+        if (!main_vm.serial) {
+            if (!err_is_set(&err)) {
+                err_set(&err, -EINVAL, "-serial %s: cannot open",
+                        args.serial_arg ? args.serial_arg : main_cfg.serial);
+            }
+            main_fail(&err);
+        }
+    }
+    if (main_cfg.board->build(&main_vm, &err) < 0) {
+        if (!err_is_set(&err)) {
+            err_set(&err, -EINVAL, "-machine %s: cannot build the machine",
+                    main_cfg.board->name);
+        }
+        main_fail(&err);
+    }
+    if (main_cfg.dumpdtb) {
+        fprintf(stderr, "swede: info: dtb dumped to %s. Exiting.\n",
+                main_cfg.dumpdtb);
+        return 0;
+    }
+    if (main_cfg.pidfile && main_write_pidfile(main_cfg.pidfile, &err) < 0) {
+        main_fail(&err);
+    }
+    if (main_setup_signals(&quit_set, &err) < 0) {
+        main_fail(&err);
+    }
+    main_poll_timer = loop_timer_new(main_runstate_poll, NULL);
+    if (main_poll_timer) {
+        loop_timer_arm(main_poll_timer, loop_now_ns() + MAIN_RUNSTATE_POLL_NS);
+    }
+
+    pthread_t vcpu;
+    main_vcpu_cmd = VCPU_RUN;
+    int r = pthread_create(&vcpu, NULL, main_vcpu_thread, NULL);
+    if (r != 0) {
+        err_set(&err, -r, "cannot start the vCPU thread: %s", strerror(r));
+        main_fail(&err);
+    }
+    loop_run();
+
+    /* Normally the vCPU is parked already; if something else quit the
+     * loop, stop it first. */
+    main_vcpu_set(VCPU_EXIT);
+    rv_cpu_stop(main_vm.cpu);
+    rv_cpu_kick(main_vm.cpu);
+    pthread_join(vcpu, NULL);
+    return main_exit_status;
+}
