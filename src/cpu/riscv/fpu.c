@@ -339,6 +339,110 @@ static uint64_t fpu_rmm_f64(enum fpu_kind k, double a, double b, double c,
     return w == mid ? away : rb;
 }
 
+/*
+ * The fast path, after QEMU's hardfloat: reading the host flags waits for
+ * the FP pipeline to drain and costs several times the operation itself.
+ * Inexact is sticky and almost always already set in a running guest's
+ * fflags, and for RNE on zero or normal operands every other flag shows in
+ * the operands or the result: DZ needs a zero divisor, NV a negative sqrt
+ * operand (infinities and NaNs are excluded), OF an infinite result and UF
+ * a result at or below the smallest normal (a result above it was not tiny
+ * after rounding). Any of those takes the full path. No mode is set: the
+ * host rounds to nearest outside begin/end.
+ */
+static inline int fpu_zero_or_normal(int d, uint64_t x)
+{
+    uint64_t e = x & fpu_inf(d);
+
+    return e != fpu_inf(d) && (e != 0 || (x & ~fpu_sign(d)) == 0);
+}
+
+static int fpu_fast_f32(enum fpu_kind k, uint32_t a, uint32_t b, uint32_t c,
+                        uint32_t *res)
+{
+    float fa = fpu_f32(a), fb = fpu_f32(b), r;
+
+    if (!fpu_zero_or_normal(0, a) || !fpu_zero_or_normal(0, b) ||
+        !fpu_zero_or_normal(0, c)) {
+        return 0;
+    }
+    switch (k) {
+    case FPU_K_ADD:
+        r = fa + fb;
+        break;
+    case FPU_K_SUB:
+        r = fa - fb;
+        break;
+    case FPU_K_MUL:
+        r = fa * fb;
+        break;
+    case FPU_K_DIV:
+        if (fpu_is_zero(0, b)) {
+            return 0;
+        }
+        r = fa / fb;
+        break;
+    case FPU_K_SQRT:
+        if (a & F32_SIGN) {
+            return 0;
+        }
+        r = sqrtf(fa);
+        break;
+    case FPU_K_FMA:
+    default:
+        r = fmaf(fa, fb, fpu_f32(c));
+        break;
+    }
+    if (!(fabsf(r) > FLT_MIN && fabsf(r) <= FLT_MAX)) {
+        return 0;
+    }
+    *res = fpu_f32_bits(r);
+    return 1;
+}
+
+static int fpu_fast_f64(enum fpu_kind k, uint64_t a, uint64_t b, uint64_t c,
+                        uint64_t *res)
+{
+    double fa = fpu_f64(a), fb = fpu_f64(b), r;
+
+    if (!fpu_zero_or_normal(1, a) || !fpu_zero_or_normal(1, b) ||
+        !fpu_zero_or_normal(1, c)) {
+        return 0;
+    }
+    switch (k) {
+    case FPU_K_ADD:
+        r = fa + fb;
+        break;
+    case FPU_K_SUB:
+        r = fa - fb;
+        break;
+    case FPU_K_MUL:
+        r = fa * fb;
+        break;
+    case FPU_K_DIV:
+        if (fpu_is_zero(1, b)) {
+            return 0;
+        }
+        r = fa / fb;
+        break;
+    case FPU_K_SQRT:
+        if (a & F64_SIGN) {
+            return 0;
+        }
+        r = sqrt(fa);
+        break;
+    case FPU_K_FMA:
+    default:
+        r = fma(fa, fb, fpu_f64(c));
+        break;
+    }
+    if (!(fabs(r) > DBL_MIN && fabs(r) <= DBL_MAX)) {
+        return 0;
+    }
+    *res = fpu_f64_bits(r);
+    return 1;
+}
+
 static uint32_t fpu_calc_f32(enum fpu_kind k, uint32_t a, uint32_t b,
                              uint32_t c, unsigned rm, unsigned *fflags)
 {
@@ -348,6 +452,10 @@ static uint32_t fpu_calc_f32(enum fpu_kind k, uint32_t a, uint32_t b,
     uint32_t r;
 
     assert(rm <= RV_RM_RMM);
+    if (rm == RV_RM_RNE && (*fflags & RV_FFLAG_NX) &&
+        fpu_fast_f32(k, a, b, c, &r)) {
+        return r;
+    }
     fpu_host_begin(hrm);
     r = fpu_f32_bits(fpu_host_f32(k, fa, fb, fc));
     fl = fpu_host_end(hrm);
@@ -371,6 +479,10 @@ static uint64_t fpu_calc_f64(enum fpu_kind k, uint64_t a, uint64_t b,
     uint64_t r;
 
     assert(rm <= RV_RM_RMM);
+    if (rm == RV_RM_RNE && (*fflags & RV_FFLAG_NX) &&
+        fpu_fast_f64(k, a, b, c, &r)) {
+        return r;
+    }
     fpu_host_begin(hrm);
     r = fpu_f64_bits(fpu_host_f64(k, fa, fb, fc));
     fl = fpu_host_end(hrm);
