@@ -12,13 +12,13 @@
  */
 #include "bus/bus.h"
 
-#include "core/error.h"
-#include "core/log.h"
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/error.h"
+#include "core/log.h"
 
 struct bus {
     struct bus_region *regions; /* sorted by base, non-overlapping */
@@ -93,11 +93,9 @@ int bus_map(struct bus *bus, uint64_t gpa, uint64_t len,
     }
     bus->regions = r;
     memmove(&r[pos + 1], &r[pos], (bus->n - pos) * sizeof(*r));
-    r[pos] = (struct bus_region){ .base = gpa,
-                                  .len = len,
-                                  .ops = ops,
-                                  .opaque = opaque,
-                                  .name = name };
+    r[pos] = (struct bus_region){
+        .base = gpa, .len = len, .ops = ops, .opaque = opaque, .name = name
+    };
     bus->n++;
     return 0;
 }
@@ -140,8 +138,7 @@ static uint64_t bus_mask(unsigned size)
  * device accepts, then halved while off is misaligned for it, so an
  * unaligned access touches no bytes outside itself unless min_size forces
  * it (then the edges are read, and rewritten unchanged for stores). */
-static unsigned bus_unit(const struct bus_ops *ops, uint64_t off,
-                         unsigned size)
+static unsigned bus_unit(const struct bus_ops *ops, uint64_t off, unsigned size)
 {
     unsigned u = size;
     if (u > ops->max_size) {

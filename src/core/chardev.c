@@ -21,11 +21,6 @@
  */
 #include "core/chardev.h"
 
-#include "core/error.h"
-#include "core/loop.h"
-#include "core/options.h"
-#include "core/runstate.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,6 +36,11 @@
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "core/error.h"
+#include "core/loop.h"
+#include "core/options.h"
+#include "core/runstate.h"
 
 /* How long one chardev_write may wait for stdout to drain. */
 #define CHARDEV_STALL_MS 200
@@ -65,12 +65,12 @@ struct chardev {
     bool out_stalled; /* stdout: last write timed out, don't wait again */
 
     /* Input side, main-loop thread only. */
-    int in_fd;         /* -1: no input */
-    bool in_watched;   /* in_fd registered with the loop */
-    bool in_polled;    /* registered and EPOLLIN requested */
-    bool in_no_epoll;  /* stdin is a regular file: read without polling */
+    int in_fd;        /* -1: no input */
+    bool in_watched;  /* in_fd registered with the loop */
+    bool in_polled;   /* registered and EPOLLIN requested */
+    bool in_no_epoll; /* stdin is a regular file: read without polling */
     bool in_eof;
-    bool started;      /* chardev_set_receiver was called */
+    bool started; /* chardev_set_receiver was called */
     bool have_rx;
     struct chardev_receiver rx;
     uint8_t inbuf[CHARDEV_INBUF];
@@ -109,9 +109,8 @@ static int chardev_tty_set_raw(void)
      * Ctrl-C goes to the guest; output post-processing stays on so the
      * guest's "\n" still returns the carriage. */
     tty = chardev_saved_tty;
-    tty.c_iflag &=
-        ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
-                    IXON);
+    tty.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR |
+                               IGNCR | ICRNL | IXON);
     tty.c_oflag |= OPOST;
     tty.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN | ISIG);
     tty.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
@@ -175,8 +174,7 @@ static struct chardev *chardev_open_stdio(const char *optname,
     return chr;
 }
 
-static struct chardev *chardev_open_file(const char *path,
-                                         const char *optname,
+static struct chardev *chardev_open_file(const char *path, const char *optname,
                                          struct error *err)
 {
     if (!*path) {
@@ -199,8 +197,7 @@ static struct chardev *chardev_open_file(const char *path,
     return chr;
 }
 
-static struct chardev *chardev_open_unix(const char *args,
-                                         const char *optname,
+static struct chardev *chardev_open_unix(const char *args, const char *optname,
                                          struct error *err)
 {
     static const char *const known[] = { "path", "server", "wait", "nowait",
@@ -370,8 +367,7 @@ void chardev_write(struct chardev *chr, const uint8_t *buf, size_t n)
         break;
     case CHARDEV_UNIX:
         while (chr->out_fd >= 0 && n > 0) {
-            ssize_t w =
-                send(chr->out_fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+            ssize_t w = send(chr->out_fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (w < 0 && errno == EINTR) {
                 continue;
             }
@@ -409,13 +405,13 @@ static bool chardev_escape(struct chardev *chr, uint8_t ch)
             return true;
         case 'h':
         case '?':
-            chardev_print(chr, "\r\n"
-                               "C-a h    print this help\r\n"
-                               "C-a x    exit emulator\r\n"
-                               "C-a C-a  sends C-a\r\n");
+            chardev_print(chr, "\n"
+                               "C-a h    print this help\n"
+                               "C-a x    exit emulator\n"
+                               "C-a C-a  sends C-a\n");
             return false;
         case 'x':
-            chardev_print(chr, "swede: terminated\r\n");
+            chardev_print(chr, "swede: terminated\n");
             runstate_request(RUNSTATE_REQ_QUIT, 0);
             loop_wakeup();
             return false;

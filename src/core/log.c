@@ -10,8 +10,6 @@
  */
 #include "core/log.h"
 
-#include "core/error.h"
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -19,6 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/error.h"
 
 unsigned log_mask;
 
@@ -90,8 +90,7 @@ int log_set_items(const char *items, bool *help, struct error *err)
             return 0;
         }
         bool found = n == 0; /* tolerate "a,,b" and a trailing comma */
-        for (size_t i = 0; i < sizeof(log_items) / sizeof(log_items[0]);
-             i++) {
+        for (size_t i = 0; i < sizeof(log_items) / sizeof(log_items[0]); i++) {
             if (strlen(log_items[i].name) == n &&
                 strncmp(p, log_items[i].name, n) == 0) {
                 mask |= log_items[i].bit;
@@ -100,8 +99,8 @@ int log_set_items(const char *items, bool *help, struct error *err)
         }
         if (!found) {
             return err_set(err, -EINVAL,
-                           "-d: unknown log item '%.*s' (try -d help)",
-                           (int)n, p);
+                           "-d: unknown log item '%.*s' (try -d help)", (int)n,
+                           p);
         }
         p += n;
         if (*p == ',') {

@@ -10,8 +10,6 @@
  */
 #include "core/loop.h"
 
-#include "core/error.h"
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -22,6 +20,8 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "core/error.h"
 
 struct loop_fd {
     int fd;

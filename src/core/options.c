@@ -8,12 +8,12 @@
  */
 #include "core/options.h"
 
-#include "core/error.h"
-
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/error.h"
 
 void opts_free(struct opts *o)
 {
@@ -105,9 +105,8 @@ int opts_parse(struct opts *out, const char *str, const char *implied_key,
             val = strdup(eq + 1);
         } else if (first) {
             if (!implied_key) {
-                ret = err_set(err, -EINVAL,
-                              "%s: expected key=value, got '%s'", optname,
-                              elem);
+                ret = err_set(err, -EINVAL, "%s: expected key=value, got '%s'",
+                              optname, elem);
                 goto fail;
             }
             key = strdup(implied_key);
@@ -162,15 +161,15 @@ int opts_check_known(const struct opts *o, const char *const known[],
             }
         }
         if (!ok) {
-            return err_set(err, -EINVAL, "%s: invalid parameter '%s'",
-                           optname, o->kv[i].key);
+            return err_set(err, -EINVAL, "%s: invalid parameter '%s'", optname,
+                           o->kv[i].key);
         }
     }
     return 0;
 }
 
-int opts_get_bool(const struct opts *o, const char *key, bool dflt,
-                  bool *out, const char *optname, struct error *err)
+int opts_get_bool(const struct opts *o, const char *key, bool dflt, bool *out,
+                  const char *optname, struct error *err)
 {
     const char *v = opts_get(o, key);
     if (!v) {

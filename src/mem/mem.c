@@ -9,13 +9,13 @@
  */
 #include "mem/mem.h"
 
-#include "core/error.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "core/error.h"
 
 int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
                   bool readonly, const char *name, struct error *err)
@@ -35,8 +35,7 @@ int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
         return err_set(err, -EINVAL,
                        "memory '%s': 0x%llx bytes at 0x%llx wrap the "
                        "address space",
-                       name, (unsigned long long)size,
-                       (unsigned long long)gpa);
+                       name, (unsigned long long)size, (unsigned long long)gpa);
     }
     if ((uint64_t)(size_t)size != size) {
         return err_set(err, -ENOMEM, "memory '%s': size too large", name);
@@ -46,10 +45,9 @@ int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
         const struct mem_block *b = &mm->blocks[i];
         uint64_t b_last = b->gpa + b->size - 1;
         if (gpa <= b_last && b->gpa <= last) {
-            return err_set(err, -EEXIST,
-                           "memory '%s' [0x%llx-0x%llx] overlaps '%s'", name,
-                           (unsigned long long)gpa, (unsigned long long)last,
-                           b->name);
+            return err_set(
+                err, -EEXIST, "memory '%s' [0x%llx-0x%llx] overlaps '%s'", name,
+                (unsigned long long)gpa, (unsigned long long)last, b->name);
         }
     }
 
@@ -68,8 +66,8 @@ int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
         int e = errno;
         close(fd);
         free(dup);
-        return err_set(err, -e, "memory '%s': cannot size to 0x%llx: %s",
-                       name, (unsigned long long)size, strerror(e));
+        return err_set(err, -e, "memory '%s': cannot size to 0x%llx: %s", name,
+                       (unsigned long long)size, strerror(e));
     }
     /* NORESERVE: guest RAM is touched lazily; don't charge it all up front. */
     void *host = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
@@ -123,8 +121,7 @@ const struct mem_block *mem_find(const struct mem_map *mm, uint64_t gpa,
     return NULL;
 }
 
-void *mem_ptr(const struct mem_map *mm, uint64_t gpa, uint64_t len,
-              bool write)
+void *mem_ptr(const struct mem_map *mm, uint64_t gpa, uint64_t len, bool write)
 {
     const struct mem_block *b = mem_find(mm, gpa, len);
     if (!b || (write && b->readonly)) {

@@ -48,7 +48,8 @@ def programs():
     out = []
     for f in sorted(os.listdir(GUESTS)):
         if f.endswith(".c") and f != "lib.c":
-            src = open(os.path.join(GUESTS, f)).read()
+            with open(os.path.join(GUESTS, f)) as fh:
+                src = fh.read()
             m = re.search(r"/\*\s*SMP:\s*(\d+)\s*\*/", src)
             out.append((f[:-2], "bare", int(m.group(1)) if m else 1))
     udir = os.path.join(GUESTS, "user")
@@ -100,7 +101,8 @@ def expected(name):
         raise FileNotFoundError(
             "no reference %s; run tests/functional/diff_guests.py --regen"
             % path)
-    return open(path).read()
+    with open(path) as f:
+        return f.read()
 
 
 def compare(test, want, got, what, stderr=""):

@@ -15,16 +15,28 @@ static const char *mode_name(unsigned long m)
     return m == PRV_M ? "M" : m == PRV_S ? "S" : m == PRV_U ? "U" : "?";
 }
 
+/* For ebreak the spec allows xtval = 0 or the pc (QEMU 7.2 writes 0);
+ * print only which of the two it was, and "0|pc" when it is allowed. */
+static unsigned long tval_shown(unsigned long cause, unsigned long tval,
+                                unsigned long epc, unsigned long base)
+{
+    if (cause == CAUSE_BREAKPOINT) {
+        CHECK(tval == 0 || tval == epc);
+        return 0;
+    }
+    return tval >= (unsigned long)_text_start && tval < (unsigned long)_end
+               ? tval - base
+               : tval;
+}
+
 static void show(const char *what, long r, void *fn)
 {
     if (r == (long)TRAPPED)
         pr("%s: trap cause=%d from=%s epc=fn+%d tval=0x%x\n", what,
            last_trap.cause, mode_name(last_trap.prev_mode),
            last_trap.epc - (unsigned long)fn,
-           last_trap.tval >= (unsigned long)_text_start &&
-                   last_trap.tval < (unsigned long)_end
-               ? last_trap.tval - (unsigned long)fn
-               : last_trap.tval);
+           tval_shown(last_trap.cause, last_trap.tval, last_trap.epc,
+                      (unsigned long)fn));
     else
         pr("%s: ok\n", what);
 }
@@ -94,10 +106,8 @@ static void m_trap(const char *what, void (*fn)(void), char *at,
     fn();
     pr("%s: count=%d cause=%d epc-ok=%d tval=0x%x\n", what, last_trap.count,
        last_trap.cause, last_trap.epc == (unsigned long)at,
-       last_trap.tval >= (unsigned long)_text_start &&
-               last_trap.tval < (unsigned long)_end
-           ? last_trap.tval - (unsigned long)at
-           : last_trap.tval);
+       tval_shown(last_trap.cause, last_trap.tval, last_trap.epc,
+                  (unsigned long)at));
     CHECK_EQ(last_trap.count, 1);
     CHECK_EQ(last_trap.cause, cause);
     CHECK_EQ(last_trap.epc, (unsigned long)at);
@@ -191,7 +201,9 @@ static void deleg(const char *what, int mode, void *fn, unsigned long cause)
     long r = run_lower(mode, fn, 0, 0);
     pr("%s: s-count=%d scause=%d sepc=fn+%d spp=%d stval=0x%x r=0x%x\n",
        what, s_seen_count, s_seen_cause, s_seen_epc - (unsigned long)fn,
-       s_seen_spp, s_seen_tval, r);
+       s_seen_spp,
+       tval_shown(s_seen_cause, s_seen_tval, s_seen_epc, (unsigned long)fn),
+       r);
     CHECK_EQ(s_seen_count, 1);
     CHECK_EQ(s_seen_cause, cause);
     CHECK_EQ(s_seen_spp, mode);

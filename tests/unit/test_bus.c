@@ -5,12 +5,11 @@
  * into aligned read-modify-write, accesses past a region end split per
  * byte, unclaimed ones reading zero. A fake device records every access.
  */
+#include <string.h>
+
 #include "bus/bus.h"
 #include "core/error.h"
-
 #include "harness.h"
-
-#include <string.h>
 
 struct fake_access {
     char kind; /* 'r' or 'w' */

@@ -5,13 +5,6 @@
  * to the client and input to the receiver only as far as can_read allows,
  * resuming after chardev_accept_input. Also the guest log's rate limit.
  */
-#include "core/chardev.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "core/loop.h"
-
-#include "harness.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,6 +13,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "core/chardev.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "harness.h"
 
 static char tmpdir[64];
 
@@ -31,8 +30,8 @@ TEST(bad_specs)
           strstr(err.msg, "bogus"));
 
     struct error e2 = { 0 };
-    CHECK(chardev_open_serial_spec("file:/nonexistent-dir/x", "-serial",
-                                   &e2) == NULL);
+    CHECK(chardev_open_serial_spec("file:/nonexistent-dir/x", "-serial", &e2) ==
+          NULL);
     CHECK_EQ(e2.code, -ENOENT);
     CHECK(strstr(e2.msg, "-serial") && strstr(e2.msg, "/nonexistent-dir/x"));
 

@@ -74,6 +74,14 @@ static unsigned fl;
         CHECK_EQ(fl, (flags));   \
     } while (0)
 
+/* The same with NX already set, as in a running guest: the fast path. */
+#define EXPECT_NX(expr, res, flags) \
+    do {                            \
+        fl = NX;                    \
+        CHECK_EQ((expr), (res));    \
+        CHECK_EQ(fl, (flags) | NX); \
+    } while (0)
+
 #define OPS(op, a, b, rm)     rv_fpu_op(0, RV_##op, S(a), S(b), rm, &fl)
 #define OPD(op, a, b, rm)     rv_fpu_op(1, RV_##op, a, b, rm, &fl)
 #define FMAS(op, a, b, c, rm) rv_fpu_fma(0, RV_##op, S(a), S(b), S(c), rm, &fl)
@@ -636,6 +644,34 @@ TEST(cvt_fmt)
     EXPECT(rv_fpu_cvt_fmt(0, 0xfff8000000000000ull, RMM, &fl), CNS, 0);
 }
 
+TEST(sticky_inexact)
+{
+    /* Results only inexact: no host flags are read. */
+    EXPECT_NX(OPS(FADD, S_ONE, S_TWO, RNE), S(S_THREE), 0);
+    EXPECT_NX(OPD(FDIV, D_ONE, D_THREE, RNE), 0x3fd5555555555555ull, 0);
+    EXPECT_NX(FMAS(FMSUB, 0x3f800001u, 0x3f800001u, S_ONE, RNE), S(0x34800000u),
+              0);
+    EXPECT_NX(rv_fpu_sqrt(1, D_TWO, RNE, &fl), 0x3ff6a09e667f3bcdull, 0);
+    /* Every other flag still shows. */
+    EXPECT_NX(OPS(FMUL, S_MAX, S_TWO, RNE), S(S_INF), OF);
+    EXPECT_NX(OPD(FADD, D_MAX, D_MAX, RNE), D_INF, OF);
+    EXPECT_NX(OPS(FDIV, S_ONE, S_PZ, RNE), S(S_INF), DZ);
+    EXPECT_NX(OPD(FDIV, D_PZ, D_PZ, RNE), CND, NV);
+    EXPECT_NX(rv_fpu_sqrt(0, S(S_M1), RNE, &fl), CNS, NV);
+    EXPECT_NX(rv_fpu_sqrt(1, D_NZ, RNE, &fl), D_NZ, 0);
+    EXPECT_NX(OPS(FADD, S_SNAN, S_ONE, RNE), CNS, NV);
+    EXPECT_NX(OPS(FSUB, S_INF, S_INF, RNE), CNS, NV);
+    EXPECT_NX(FMAD(FMADD, D_INF, D_PZ, D_QNAN, RNE), CND, NV);
+    /* Results at the smallest normal may be tiny; below it, are. */
+    EXPECT_NX(OPS(FMUL, 0x3f7fffffu, S_MINNRM, RNE), S(S_MINNRM), UF);
+    EXPECT_NX(OPD(FMUL, 0x3fefffffffffffffull, D_MINNRM, RNE), D_MINNRM, UF);
+    EXPECT_NX(OPD(FMUL, D_MINNRM, 0x3fe0000000000001ull, RNE),
+              0x0008000000000000ull, UF);
+    EXPECT_NX(OPS(FMUL, S_MINNRM, S_HALF, RNE), S(0x00400000u), 0);
+    EXPECT_NX(OPD(FSUB, D_ONE, D_ONE, RNE), D_PZ, 0);
+    EXPECT_NX(OPS(FMUL, 0x3f800001u, S_MAXSUB, RNE), S(S_MINNRM), 0);
+}
+
 TEST(flags_accumulate)
 {
     /* fflags is OR-ed into, never cleared. */
@@ -682,6 +718,7 @@ int main(void)
     RUN(to_int_rounding);
     RUN(from_int);
     RUN(cvt_fmt);
+    RUN(sticky_inexact);
     RUN(flags_accumulate);
     RUN(host_mode_restored);
     HARNESS_END();

@@ -5,14 +5,13 @@
  * loop_call from another thread runs on the loop thread in FIFO order,
  * fd callbacks, and loop_quit from another thread.
  */
-#include "core/error.h"
-#include "core/loop.h"
-
-#include "harness.h"
-
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+
+#include "core/error.h"
+#include "core/loop.h"
+#include "harness.h"
 
 static int order[16];
 static int norder;

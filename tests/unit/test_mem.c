@@ -4,13 +4,12 @@
  * the bounds checks that guest-supplied ranges go through: ranges that
  * straddle a block end, lie between blocks or wrap around 2^64.
  */
-#include "core/error.h"
-#include "mem/mem.h"
-
-#include "harness.h"
-
 #include <errno.h>
 #include <string.h>
+
+#include "core/error.h"
+#include "harness.h"
+#include "mem/mem.h"
 
 TEST(add_and_find)
 {
@@ -118,12 +117,11 @@ TEST(too_many_blocks)
     struct mem_map mm = { 0 };
     struct error err = { 0 };
     for (unsigned i = 0; i < MEM_MAX_BLOCKS; i++) {
-        CHECK_EQ(mem_add_block(&mm, 0x100000ull * (i + 1), 0x1000, false,
-                               "blk", &err),
+        CHECK_EQ(mem_add_block(&mm, 0x100000ull * (i + 1), 0x1000, false, "blk",
+                               &err),
                  0);
     }
-    CHECK(mem_add_block(&mm, 0x40000000, 0x1000, false, "one_more", &err) <
-          0);
+    CHECK(mem_add_block(&mm, 0x40000000, 0x1000, false, "one_more", &err) < 0);
     CHECK(err_is_set(&err));
     mem_free(&mm);
 }

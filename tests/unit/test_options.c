@@ -4,13 +4,12 @@
  * keys, duplicates), sizes with suffixes and overflow, booleans, and the
  * error messages naming the option and key.
  */
-#include "core/error.h"
-#include "core/options.h"
-
-#include "harness.h"
-
 #include <errno.h>
 #include <string.h>
+
+#include "core/error.h"
+#include "core/options.h"
+#include "harness.h"
 
 TEST(parse_basic)
 {
@@ -19,7 +18,8 @@ TEST(parse_basic)
     CHECK_EQ(opts_parse(&o, "disk.img,if=none,id=d0", "file", "-drive", &err),
              0);
     CHECK_EQ(o.n, 3);
-    CHECK(opts_get(&o, "file") && strcmp(opts_get(&o, "file"), "disk.img") == 0);
+    CHECK(opts_get(&o, "file") &&
+          strcmp(opts_get(&o, "file"), "disk.img") == 0);
     CHECK(opts_get(&o, "if") && strcmp(opts_get(&o, "if"), "none") == 0);
     CHECK(opts_get(&o, "id") && strcmp(opts_get(&o, "id"), "d0") == 0);
     CHECK(opts_get(&o, "format") == NULL);
@@ -30,13 +30,12 @@ TEST(parse_escape)
 {
     struct opts o;
     struct error err = { 0 };
-    CHECK_EQ(opts_parse(&o, "file=a,,b,,,format=raw,x=k=v", NULL, "-drive",
-                        &err),
-             0);
+    CHECK_EQ(
+        opts_parse(&o, "file=a,,b,,,format=raw,x=k=v", NULL, "-drive", &err),
+        0);
     CHECK_EQ(o.n, 3);
     CHECK(opts_get(&o, "file") && strcmp(opts_get(&o, "file"), "a,b,") == 0);
-    CHECK(opts_get(&o, "format") &&
-          strcmp(opts_get(&o, "format"), "raw") == 0);
+    CHECK(opts_get(&o, "format") && strcmp(opts_get(&o, "format"), "raw") == 0);
     CHECK(opts_get(&o, "x") && strcmp(opts_get(&o, "x"), "k=v") == 0);
     opts_free(&o);
 }
@@ -130,7 +129,7 @@ TEST(sizes)
     CHECK(!parse_size("12Q", 1, &v));
     CHECK(!parse_size("1GB", 1, &v));
     CHECK(!parse_size("M", 1, &v));
-    CHECK(!parse_size("16384P", 1, &v));             /* 2^64: overflow */
+    CHECK(!parse_size("16384P", 1, &v));               /* 2^64: overflow */
     CHECK(!parse_size("18446744073709551616", 1, &v)); /* 2^64 */
     CHECK(parse_size("18446744073709551615", 1, &v));
     CHECK_EQ(v, UINT64_MAX);

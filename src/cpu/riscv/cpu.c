@@ -266,6 +266,9 @@ void rv_hart_set_irq(struct rv_hart *h, unsigned bit, int level)
 void rv_hart_set_mtimecmp(struct rv_hart *h, uint64_t val)
 {
     atomic_store(&h->mtimecmp, val);
+    /* MTIP follows at once: the CLINT writes from the vCPU thread, and the
+     * next instruction may read mip. */
+    rv_update_timer_irqs(h, rv_time_now(h->cpu));
     rv_cpu_kick(h->cpu);
 }
 

@@ -7,9 +7,12 @@
  *
  * Blocks are keyed by physical address and end at a control transfer, a
  * system instruction, the end of a page, or RV_BLOCK_MAX instructions.
- * Stale blocks are dropped on FENCE.I (any hart) and when the arena fills:
- * instruction fetch is only required to see stores after a FENCE.I, which
- * OpenSBI and Linux issue whenever they write code.
+ * Instruction fetch is only required to see stores after a FENCE.I, which
+ * OpenSBI and Linux issue whenever they write code (Linux does so tens of
+ * thousands of times while booting, patching jump labels). So a FENCE.I
+ * (any hart) starts a new code generation in O(1), and a block of an older
+ * generation is revalidated by comparing its instruction bits with memory
+ * before it runs again; only changed code is decoded again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -709,20 +712,52 @@ void rv_block_flush(struct rv_cpu *cpu)
 {
     memset(cpu->bcache, 0, sizeof(cpu->bcache));
     cpu->arena_used = 0;
+    cpu->code_gen++;
+}
+
+void rv_block_invalidate(struct rv_cpu *cpu)
+{
+    cpu->code_gen++;
+}
+
+/* Are the instruction bits behind b still the ones it was decoded from? */
+static bool block_unchanged(const struct rv_block *b, const uint8_t *host)
+{
+    uint64_t off = 0;
+
+    for (uint32_t i = 0; i < b->n; i++) {
+        const struct rv_insn *in = &b->insn[i];
+        uint32_t raw = (uint32_t)host[off] | ((uint32_t)host[off + 1] << 8);
+        if (in->len == 4) {
+            raw |= ((uint32_t)host[off + 2] << 16) |
+                   ((uint32_t)host[off + 3] << 24);
+        }
+        if (raw != in->raw && !(in->len == 2 && raw == 0 && in->raw == 0)) {
+            return false;
+        }
+        off += in->len;
+    }
+    return true;
 }
 
 struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
                               const uint8_t *host, uint64_t room)
 {
-    unsigned idx = bcache_index(key);
-    struct rv_block *b = cpu->bcache[idx];
+    struct rv_bcache_entry *e = &cpu->bcache[bcache_index(key)];
+    struct rv_block *b;
     struct rv_insn tmp[RV_BLOCK_MAX];
     unsigned n = 0;
     uint64_t off = 0;
     size_t need;
 
-    if (b && b->key == key) {
-        return b;
+    if (e->key == key && e->block) {
+        if (e->gen == cpu->code_gen) {
+            return e->block;
+        }
+        if (block_unchanged(e->block, host)) {
+            e->gen = cpu->code_gen;
+            return e->block;
+        }
     }
     while (n < RV_BLOCK_MAX && off + 2 <= room) {
         uint32_t raw = (uint32_t)host[off] | ((uint32_t)host[off + 1] << 8);
@@ -745,6 +780,7 @@ struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
     need = (sizeof(struct rv_block) + n * sizeof(struct rv_insn) + 15) & ~15ul;
     if (cpu->arena_used + need > RV_ARENA_SIZE) {
         rv_block_flush(cpu);
+        e = &cpu->bcache[bcache_index(key)];
     }
     b = (struct rv_block *)(cpu->arena + cpu->arena_used);
     cpu->arena_used += need;
@@ -752,6 +788,8 @@ struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
     b->n = n;
     b->bytes = (uint32_t)off;
     memcpy(b->insn, tmp, n * sizeof(struct rv_insn));
-    cpu->bcache[idx] = b;
+    e->key = key;
+    e->gen = cpu->code_gen;
+    e->block = b;
     return b;
 }

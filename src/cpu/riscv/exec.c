@@ -398,7 +398,7 @@ static unsigned exec_block(struct rv_hart *h, const struct rv_block *b)
         case OP_FENCE:
             break;
         case OP_FENCE_I:
-            rv_block_flush(h->cpu);
+            rv_block_invalidate(h->cpu);
             h->pc = pc + in->len;
             return i + 1;
         case OP_ECALL:

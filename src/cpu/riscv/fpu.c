@@ -10,9 +10,10 @@
  * same value except on an exact tie, and a tie is detected by redoing the
  * operation in a wider format (double for single, long double for double)
  * where the tie point is representable and checking that the wide result is
- * exact and equal to it. Everything that needs no rounding (min/max,
- * compares, sign injection, fclass) and the integer conversions are done on
- * the bits in software. This module does not resolve DYN or check frm.
+ * exact and equal to it. RNE with NX already set skips the host flags
+ * (see fpu_fast_f32). Everything that needs no rounding (min/max, compares,
+ * sign injection, fclass) and the integer conversions are done on the bits
+ * in software. This module does not resolve DYN or check frm.
  */
 #include "cpu/riscv/fpu.h"
 
@@ -157,8 +158,8 @@ static inline void fpu_host_begin(unsigned rm)
 
 /*
  * MXCSR flags: IE 0x01, DE 0x02 (ignored), ZE 0x04, OE 0x08, UE 0x10,
- * PE 0x20. Only a directed mode is written back: ldmxcsr is the dominant
- * cost of an operation, and the sticky flags it would clear are masked,
+ * PE 0x20. Only a directed mode is written back: MXCSR accesses cost more
+ * than the operation, and the sticky flags a write would clear are masked,
  * read by nobody else and reset by the next begin.
  */
 static inline unsigned fpu_host_end(unsigned rm)
@@ -188,7 +189,7 @@ static inline void fpu_host_begin(unsigned rm)
 }
 
 /* Hosts that detect tininess before rounding (Arm) would over-report UF
- * for results just below the smallest normal. */
+ * for exact values just below the smallest normal that round up to it. */
 static inline unsigned fpu_host_end(unsigned rm)
 {
     int ex = fetestexcept(FE_ALL_EXCEPT);

@@ -161,6 +161,12 @@ struct rv_block {
     struct rv_insn insn[];
 };
 
+struct rv_bcache_entry {
+    uint64_t key; /* host address of the block's first byte */
+    uint64_t gen; /* code generation the block was last known valid in */
+    struct rv_block *block;
+};
+
 #define RV_BCACHE_BITS 14
 #define RV_BCACHE_SIZE (1u << RV_BCACHE_BITS)
 #define RV_ARENA_SIZE  (32u << 20)
@@ -173,8 +179,11 @@ struct rv_cpu {
     struct mem_map *mem;
     struct bus *bus;
 
-    /* Decoded-block cache: direct-mapped table into a bump arena. */
-    struct rv_block *bcache[RV_BCACHE_SIZE];
+    /* Decoded-block cache: direct-mapped table into a bump arena. A
+     * FENCE.I only bumps code_gen; a block from an older generation is
+     * used again once its instruction bytes are found unchanged. */
+    struct rv_bcache_entry bcache[RV_BCACHE_SIZE];
+    uint64_t code_gen;
     uint8_t *arena;
     size_t arena_used;
 
@@ -196,6 +205,9 @@ void rv_decode(uint32_t raw, struct rv_insn *out);
  * address reached it. NULL when the first instruction straddles room. */
 struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
                               const uint8_t *host, uint64_t room);
+/* FENCE.I: instruction fetch must see every earlier store. */
+void rv_block_invalidate(struct rv_cpu *cpu);
+/* Drop every decoded block (reset, arena full). */
 void rv_block_flush(struct rv_cpu *cpu);
 
 /* exec.c */
