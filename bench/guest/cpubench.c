@@ -6,7 +6,7 @@
  * so a wrong result (an emulator bug) shows up as a differing checksum
  * rather than as a fast time.
  *
- * The work is a fixed mix, repeated `rounds` times (argv[1], default 4):
+ * The work is a fixed mix, repeated `rounds` times (argv[1], default 8):
  * integer  - sieve of Eratosthenes, FNV-1a/xorshift hashing over a buffer,
  *            a merge sort of pseudo-random 32-bit keys, an integer matrix
  *            multiply, a byte-wise CRC-32 (table driven: loads + shifts);
@@ -169,15 +169,21 @@ static uint64_t k_imat(void)
             a[i][j] = (int32_t)(xorshift64() % 201) - 100;
             b[i][j] = (int32_t)(xorshift64() % 201) - 100;
         }
-    for (int i = 0; i < MAT_N; i++)
-        for (int j = 0; j < MAT_N; j++) {
-            int32_t s = 0;
-            for (int k = 0; k < MAT_N; k++)
-                s += a[i][k] * b[k][j];
-            c[i][j] = s;
-        }
-    for (int i = 0; i < MAT_N; i++)
-        h = mix(h, (uint32_t)c[i][(i * 7) % MAT_N]);
+    for (int pass = 0; pass < 8; pass++) {
+        for (int i = 0; i < MAT_N; i++)
+            for (int j = 0; j < MAT_N; j++) {
+                int32_t s = 0;
+                for (int k = 0; k < MAT_N; k++)
+                    s += a[i][k] * b[k][j];
+                c[i][j] = s;
+            }
+        /* feed the product back (scaled down) as the next left operand */
+        for (int i = 0; i < MAT_N; i++)
+            for (int j = 0; j < MAT_N; j++)
+                a[i][j] = (c[i][j] >> 10) % 101;
+        for (int i = 0; i < MAT_N; i++)
+            h = mix(h, (uint32_t)c[i][(i * 7 + pass) % MAT_N]);
+    }
     return h;
 }
 
@@ -293,7 +299,7 @@ int main(int argc, char **argv)
         { "mandel", k_mandel, 0 }, { "nbody", k_nbody, 0 },
     };
     const int nk = (int)(sizeof(ks) / sizeof(ks[0]));
-    int rounds = argc > 1 ? atoi(argv[1]) : 4;
+    int rounds = argc > 1 ? atoi(argv[1]) : 8;
     uint64_t sum = 0;
     double t0, t1;
 

@@ -29,7 +29,10 @@ struct chardev *chardev_open_serial_spec(const char *spec, const char *optname,
                                          struct error *err);
 void chardev_close(struct chardev *chr);
 
-/* Must be called on the main-loop thread, after loop_init(). */
+/* Must be called on the main-loop thread, after loop_init(). The backend
+ * starts watching its fds (accepting socket clients, Ctrl-A escapes) on
+ * the first call. rx may be NULL: input is then read and discarded. The
+ * receiver's callbacks run without the device lock; they take it. */
 void chardev_set_receiver(struct chardev *chr,
                           const struct chardev_receiver *rx);
 /* Any thread: the device has room again, try delivering pending input. */

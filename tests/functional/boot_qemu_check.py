@@ -77,6 +77,7 @@ class Checker:
             self.failed += 1
             if output is not None and self.verbose:
                 sys.stdout.write(output[-4000:])
+                self.verbose = False  # one console dump per boot is enough
 
 
 def lines(out):
@@ -164,7 +165,7 @@ def main():
                            "[ -t 0 ] && echo tty-ok; exit\n")
         ls = lines(out)
         print(f"boot 4 (interactive shell): marker after {tm:.2f}s"
-              if tm else "boot 4: no marker")
+              if tm else f"boot 4: no marker (exit {rc})")
         c.check("interactive shell runs input",
                 any(x.endswith("inter2active") or x == "inter2active"
                     for x in ls), out)

@@ -713,6 +713,7 @@ void rv_block_flush(struct rv_cpu *cpu)
     memset(cpu->bcache, 0, sizeof(cpu->bcache));
     cpu->arena_used = 0;
     cpu->code_gen++;
+    cpu->arena_epoch++;
 }
 
 void rv_block_invalidate(struct rv_cpu *cpu)
@@ -751,12 +752,13 @@ struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
     size_t need;
 
     if (e->key == key && e->block) {
-        if (e->gen == cpu->code_gen) {
-            return e->block;
+        b = e->block;
+        if (b->gen == cpu->code_gen) {
+            return b;
         }
-        if (block_unchanged(e->block, host)) {
-            e->gen = cpu->code_gen;
-            return e->block;
+        if (block_unchanged(b, host)) {
+            b->gen = cpu->code_gen;
+            return b;
         }
     }
     while (n < RV_BLOCK_MAX && off + 2 <= room) {
@@ -785,11 +787,14 @@ struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
     b = (struct rv_block *)(cpu->arena + cpu->arena_used);
     cpu->arena_used += need;
     b->key = key;
+    b->gen = cpu->code_gen;
     b->n = n;
     b->bytes = (uint32_t)off;
+    b->succ[0] = b->succ[1] = NULL;
+    b->ends_system = rv_ends_block(tmp[n - 1].op) &&
+                     !(tmp[n - 1].op >= OP_JAL && tmp[n - 1].op <= OP_BGEU);
     memcpy(b->insn, tmp, n * sizeof(struct rv_insn));
     e->key = key;
-    e->gen = cpu->code_gen;
     e->block = b;
     return b;
 }

@@ -884,45 +884,97 @@ static unsigned exec_single(struct rv_hart *h, const uint8_t *lo_host,
     return n;
 }
 
+/*
+ * Run blocks until the budget is spent, the hart waits for an interrupt or
+ * the CPU is kicked. Two shortcuts keep the per-block cost low:
+ *  - interrupts are only looked at on entry and after a block that trapped
+ *    or ended in a system instruction, the only things on this thread that
+ *    change what is pending and enabled (devices kick, which ends the
+ *    slice; timers are updated between slices);
+ *  - a block that ran to its end without a system instruction has not
+ *    changed translation or privilege, so a successor in the same virtual
+ *    page lies in the same host page, and is found through the block's
+ *    successor links instead of the TLB and the block-cache table.
+ */
 void rv_exec_slice(struct rv_hart *h, uint64_t budget)
 {
     struct rv_cpu *cpu = h->cpu;
     uint64_t done = 0;
+    bool check_irq = true;
+    struct rv_block *prev = NULL;
+    uint64_t prev_pc = 0, prev_epoch = 0;
 
     while (done < budget && !h->wfi) {
-        if (unlikely(rv_pending_irqs(h)) && rv_check_interrupts(h)) {
-            continue;
-        }
-        uint64_t pc = h->pc;
-        const struct rv_tlb_entry *e =
-            &h->tlb[RV_ACC_FETCH][(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
-        const uint8_t *host;
-        uint64_t room;
-        if (likely(e->tag == rv_tlb_tag(pc, h->priv))) {
-            host = (const uint8_t *)(e->addend + (uintptr_t)pc);
-            room = RV_PAGE_SIZE - (pc & (RV_PAGE_SIZE - 1));
-        } else {
-            uint64_t pa;
-            if (!rv_translate_fetch(h, pc, &pa, &host, &room)) {
+        if (unlikely(check_irq)) {
+            check_irq = false;
+            if (rv_pending_irqs(h) && rv_check_interrupts(h)) {
+                prev = NULL;
+                check_irq = true;
                 continue;
             }
         }
+        uint64_t pc = h->pc;
         struct rv_block *b = NULL;
         unsigned n;
-        if (unlikely(log_mask & (LOG_EXEC | LOG_CPU))) {
-            log_msg("exec: hart %u pc 0x%llx priv %u", (unsigned)h->hartid,
-                    (unsigned long long)pc, h->priv);
+
+        if (prev && ((pc ^ prev_pc) & RV_PAGE_MASK) == 0 &&
+            prev_epoch == cpu->arena_epoch) {
+            uint64_t key = prev->key - (prev_pc & (RV_PAGE_SIZE - 1)) +
+                           (pc & (RV_PAGE_SIZE - 1));
+            unsigned slot = pc != prev_pc + prev->bytes;
+            b = prev->succ[slot];
+            if (unlikely(!b || b->key != key || b->gen != cpu->code_gen)) {
+                b = rv_block_get(cpu, key, (const uint8_t *)(uintptr_t)key,
+                                 RV_PAGE_SIZE - (pc & (RV_PAGE_SIZE - 1)));
+                if (b && prev_epoch == cpu->arena_epoch) {
+                    prev->succ[slot] = b;
+                }
+            }
         }
-        if (likely(!(log_mask & LOG_CPU))) {
-            b = rv_block_get(cpu, (uint64_t)(uintptr_t)host, host, room);
+        if (!b) {
+            const struct rv_tlb_entry *e =
+                &h->tlb[RV_ACC_FETCH]
+                       [(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+            const uint8_t *host;
+            uint64_t room;
+            if (likely(e->tag == rv_tlb_tag(pc, h->priv))) {
+                host = (const uint8_t *)(e->addend + (uintptr_t)pc);
+                room = RV_PAGE_SIZE - (pc & (RV_PAGE_SIZE - 1));
+            } else {
+                uint64_t pa;
+                if (!rv_translate_fetch(h, pc, &pa, &host, &room)) {
+                    prev = NULL;
+                    check_irq = true;
+                    continue;
+                }
+            }
+            if (unlikely(log_mask & (LOG_EXEC | LOG_CPU))) {
+                log_msg("exec: hart %u pc 0x%llx priv %u", (unsigned)h->hartid,
+                        (unsigned long long)pc, h->priv);
+            }
+            if (likely(!(log_mask & LOG_CPU))) {
+                b = rv_block_get(cpu, (uint64_t)(uintptr_t)host, host, room);
+            }
+            if (unlikely(!b)) {
+                n = exec_single(h, host, room);
+                h->instret += n;
+                done += n + 1;
+                prev = NULL;
+                check_irq = true;
+                continue;
+            }
         }
-        if (likely(b)) {
-            n = exec_block(h, b);
-        } else {
-            n = exec_single(h, host, room);
-        }
+        n = exec_block(h, b);
         h->instret += n;
         done += n + 1;
+        if (likely(n == b->n && !b->ends_system)) {
+            prev = b;
+            prev_pc = pc;
+            prev_epoch = cpu->arena_epoch;
+        } else {
+            prev = NULL;
+            check_irq = true;
+        }
         if (unlikely(
                 atomic_load_explicit(&cpu->kicked, memory_order_relaxed))) {
             break;

@@ -156,14 +156,19 @@ struct rv_insn {
 
 struct rv_block {
     uint64_t key;   /* host address of the first byte */
+    uint64_t gen;   /* code generation it was last known valid in */
     uint32_t n;     /* instructions */
     uint32_t bytes; /* total length */
+    /* Direct successors in the same page (branch taken, fall-through or
+     * jump target), linked after they first ran; see exec.c. */
+    struct rv_block *succ[2];
+    /* The last instruction may change interrupt enables or privilege. */
+    bool ends_system;
     struct rv_insn insn[];
 };
 
 struct rv_bcache_entry {
     uint64_t key; /* host address of the block's first byte */
-    uint64_t gen; /* code generation the block was last known valid in */
     struct rv_block *block;
 };
 
@@ -184,6 +189,7 @@ struct rv_cpu {
      * used again once its instruction bytes are found unchanged. */
     struct rv_bcache_entry bcache[RV_BCACHE_SIZE];
     uint64_t code_gen;
+    uint64_t arena_epoch; /* bumped when the arena is emptied */
     uint8_t *arena;
     size_t arena_used;
 
@@ -216,7 +222,6 @@ void rv_exec_slice(struct rv_hart *h, uint64_t budget);
 /* trap.c */
 void rv_raise(struct rv_hart *h, unsigned cause, uint64_t tval);
 bool rv_check_interrupts(struct rv_hart *h);
-uint64_t rv_pending_irqs(struct rv_hart *h);
 void rv_mret(struct rv_hart *h);
 void rv_sret(struct rv_hart *h);
 void rv_set_priv(struct rv_hart *h, unsigned priv);
@@ -243,6 +248,13 @@ bool rv_cbo_zero(struct rv_hart *h, uint64_t va);
 /* Permission check for cbo.clean/flush/inval (no data moves: the
  * emulator's memory is always coherent). */
 bool rv_cbo_probe(struct rv_hart *h, uint64_t va);
+
+/* Pending and enabled (in mie) interrupts, before global enables. */
+static inline uint64_t rv_pending_irqs(struct rv_hart *h)
+{
+    uint64_t ext = atomic_load_explicit(&h->mip_ext, memory_order_relaxed);
+    return (h->mip | ext | h->mip_timer) & h->mie;
+}
 
 static inline uint64_t rv_tlb_tag(uint64_t va, unsigned priv)
 {

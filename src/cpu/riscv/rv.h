@@ -63,7 +63,8 @@ void rv_cpu_set_time(struct rv_cpu *cpu, uint64_t mtime);
 /* Any thread: level of an interrupt-controller-owned MIP bit
  * (RV_IRQ_M_SOFT, RV_IRQ_M_EXT, RV_IRQ_S_EXT). Kicks the CPU. */
 void rv_hart_set_irq(struct rv_hart *h, unsigned bit, int level);
-/* Any thread: the CLINT's mtimecmp for this hart; MTIP follows
+/* vCPU thread (or any thread while the CPU is stopped): the CLINT's
+ * mtimecmp for this hart; MTIP follows
  * mtime >= mtimecmp without further calls. */
 void rv_hart_set_mtimecmp(struct rv_hart *h, uint64_t val);
 uint64_t rv_hart_get_mtimecmp(const struct rv_hart *h);

@@ -66,12 +66,6 @@ void rv_raise(struct rv_hart *h, unsigned cause, uint64_t tval)
     take_trap(h, cause, tval, false);
 }
 
-uint64_t rv_pending_irqs(struct rv_hart *h)
-{
-    uint64_t ext = atomic_load_explicit(&h->mip_ext, memory_order_relaxed);
-    return (h->mip | ext | h->mip_timer) & h->mie;
-}
-
 /* Priority order of the privileged spec (3.1.9). */
 static const uint8_t irq_order[] = { RV_IRQ_M_EXT,   RV_IRQ_M_SOFT,
                                      RV_IRQ_M_TIMER, RV_IRQ_S_EXT,
