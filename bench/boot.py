@@ -210,6 +210,13 @@ def mem_sample(pid, ram_bytes, kind):
     }
 
 
+def proc_cpu_s(pid):
+    """utime + stime of the whole process (all threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # --- one emulator run -------------------------------------------------------
 
 def parse_mem(s):
@@ -220,6 +227,13 @@ def parse_mem(s):
     if s.endswith("B"):
         return int(s[:-1])
     return int(s) << 20  # QEMU: a bare number is MiB
+
+
+def safe_cpu(pid):
+    try:
+        return proc_cpu_s(pid)
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def run_one(kind, exe, argv, ram_bytes, timeout, logdir, idx):
@@ -236,6 +250,7 @@ def run_one(kind, exe, argv, ram_bytes, timeout, logdir, idx):
     buf = b""
     out = bytearray()
     marks = {}
+    cpu_at = {}
     deadline = t0 + timeout
     timed_out = False
     while True:
@@ -258,10 +273,13 @@ def run_one(kind, exe, argv, ram_bytes, timeout, logdir, idx):
             line = raw.decode(errors="replace").strip("\r\n ")
             if READY in line and "ready" not in marks:
                 marks["ready"] = now
+                cpu_at["ready"] = safe_cpu(p.pid)
             elif line.startswith("cpubench: start"):
                 marks["cpu_start"] = now
+                cpu_at["cpu_start"] = safe_cpu(p.pid)
             elif line.startswith("cpubench: done"):
                 marks["cpu_done"] = now
+                cpu_at["cpu_done"] = safe_cpu(p.pid)
                 for w in line.split()[2:]:
                     k, _, v = w.partition("=")
                     if k == "elapsed_ms":
@@ -294,6 +312,10 @@ def run_one(kind, exe, argv, ram_bytes, timeout, logdir, idx):
         res["exit_s"] = t_end - marks["cmd_exit"]
     if "cpu_start" in marks and "cpu_done" in marks:
         res["cpu_host_s"] = marks["cpu_done"] - marks["cpu_start"]
+    if cpu_at.get("ready") is not None:
+        res["boot_cpu_s"] = cpu_at["ready"]
+    if None not in (cpu_at.get("cpu_start"), cpu_at.get("cpu_done")):
+        res["cpu_proc_s"] = cpu_at["cpu_done"] - cpu_at["cpu_start"]
     res["ok"] = (not timed_out and "boot_s" in res and "exit_s" in res and
                  res.get("cmd_status") == "0" and "cpu_guest_s" in res)
     if not res["ok"]:
@@ -342,11 +364,13 @@ def report(runs, args):
         return s, q, ratio
 
     _, _, boot_ratio = add("boot to /init", "boot_s", "s")
+    add("  host CPU time used", "boot_cpu_s", "s")
     add("exit after poweroff", "exit_s", "s")
     _, _, cpu_speed = add("cpubench (guest clock)", "cpu_guest_s", "s",
                           speed=True)
-    _, _, cpu_host_speed = add("cpubench (host wall)", "cpu_host_s", "s",
+    _, _, cpu_host_speed = add("  host wall", "cpu_host_s", "s",
                                speed=True)
+    add("  host CPU time used", "cpu_proc_s", "s", speed=True)
     add("peak RSS", "peak_rss_kb", "MiB", scale=kib)
     add("guest RAM touched", "guest_ram_kb", "MiB", sub="mem", scale=kib)
     s_ovh, _, _ = add("RSS beyond guest RAM", "overhead_kb", "MiB",
@@ -356,6 +380,8 @@ def report(runs, args):
     lines.append(f"swede vs QEMU: -M virt -m {args.m} -smp {args.smp}, "
                  f"{len(sw)}/{args.runs} swede and {len(qm)}/{args.runs} "
                  f"qemu runs ok, medians")
+    lines.append(f"host: {cpu_model()}, {os.cpu_count()} CPUs, "
+                 f"load average at end {os.getloadavg()[0]:.2f}")
     hdr = ("metric", "swede", "qemu", "ratio")
     table = [hdr]
     for name, s, q, unit, ratio, speed in rows:
@@ -478,7 +504,8 @@ def main():
                         logdir, i + 1)
             log("  " + ", ".join(
                 f"{k}={r[k]:.2f}" for k in
-                ("boot_s", "cpu_guest_s", "cpu_host_s", "exit_s")
+                ("boot_s", "boot_cpu_s", "cpu_guest_s", "cpu_host_s",
+                 "cpu_proc_s", "exit_s")
                 if k in r) + f", peak_rss={r['peak_rss_kb'] / 1024:.1f}MiB"
                 + (f", overhead={r['mem']['overhead_kb'] / 1024:.1f}MiB"
                    if "mem" in r else ""))

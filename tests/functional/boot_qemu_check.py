@@ -67,17 +67,22 @@ def boot(args, append, extra=(), stdin_text=None, timeout=None):
 
 
 class Checker:
+    """Prints ok/FAIL lines; dumps the console tail once per failing boot."""
+
     def __init__(self, verbose):
         self.failed = 0
-        self.verbose = verbose
+        self.tail = 8000 if verbose else 1500
+        self.dumped = None
 
     def check(self, name, ok, output=None):
         print(f"{'ok  ' if ok else 'FAIL'} {name}")
         if not ok:
             self.failed += 1
-            if output is not None and self.verbose:
-                sys.stdout.write(output[-4000:])
-                self.verbose = False  # one console dump per boot is enough
+            if output is not None and self.dumped is not output:
+                self.dumped = output
+                print("---- console tail ----")
+                print(output[-self.tail:])
+                print("----")
 
 
 def lines(out):

@@ -38,57 +38,33 @@
 
 /* ---- encoders ---------------------------------------------------------- */
 
-static inline uint32_t enc_r(unsigned op, unsigned rd, unsigned f3,
-                             unsigned rs1, unsigned rs2, unsigned f7)
-{
-    return (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) |
-           op;
-}
-
-static inline uint32_t enc_i(unsigned op, unsigned rd, unsigned f3,
-                             unsigned rs1, int32_t imm)
-{
-    return ((uint32_t)imm << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
-}
-
-static inline uint32_t enc_s(unsigned op, unsigned f3, unsigned rs1,
-                             unsigned rs2, int32_t imm)
-{
-    uint32_t u = (uint32_t)imm;
-    return ((u >> 5 & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
-           ((u & 0x1f) << 7) | op;
-}
-
-static inline uint32_t enc_b(unsigned f3, unsigned rs1, unsigned rs2,
-                             int32_t imm)
-{
-    uint32_t u = (uint32_t)imm;
-    return ((u >> 12 & 1) << 31) | ((u >> 5 & 0x3f) << 25) | (rs2 << 20) |
-           (rs1 << 15) | (f3 << 12) | ((u >> 1 & 0xf) << 8) |
-           ((u >> 11 & 1) << 7) | 0x63;
-}
-
-static inline uint32_t enc_u(unsigned op, unsigned rd, uint32_t imm)
-{
-    return (imm & 0xfffff000u) | (rd << 7) | op;
-}
-
-static inline uint32_t enc_j(unsigned rd, int32_t imm)
-{
-    uint32_t u = (uint32_t)imm;
-    return ((u >> 20 & 1) << 31) | ((u >> 1 & 0x3ff) << 21) |
-           ((u >> 11 & 1) << 20) | ((u >> 12 & 0xff) << 12) | (rd << 7) |
-           0x6f;
-}
-
+/* Macros, so tables of instructions can be static initialisers. */
+#define RVT_U32(v) ((uint32_t)(v))
+#define enc_r(op, rd, f3, rs1, rs2, f7)                                    \
+    (RVT_U32(f7) << 25 | RVT_U32(rs2) << 20 | RVT_U32(rs1) << 15 |         \
+     RVT_U32(f3) << 12 | RVT_U32(rd) << 7 | RVT_U32(op))
+#define enc_i(op, rd, f3, rs1, imm)                                        \
+    (RVT_U32(imm) << 20 | RVT_U32(rs1) << 15 | RVT_U32(f3) << 12 |         \
+     RVT_U32(rd) << 7 | RVT_U32(op))
+#define enc_s(op, f3, rs1, rs2, imm)                                       \
+    ((RVT_U32(imm) >> 5 & 0x7f) << 25 | RVT_U32(rs2) << 20 |               \
+     RVT_U32(rs1) << 15 | RVT_U32(f3) << 12 | (RVT_U32(imm) & 0x1f) << 7 | \
+     RVT_U32(op))
+#define enc_b(f3, rs1, rs2, imm)                                           \
+    ((RVT_U32(imm) >> 12 & 1) << 31 | (RVT_U32(imm) >> 5 & 0x3f) << 25 |   \
+     RVT_U32(rs2) << 20 | RVT_U32(rs1) << 15 | RVT_U32(f3) << 12 |         \
+     (RVT_U32(imm) >> 1 & 0xf) << 8 | (RVT_U32(imm) >> 11 & 1) << 7 | 0x63)
+#define enc_u(op, rd, imm)                                                 \
+    ((RVT_U32(imm) & 0xfffff000u) | RVT_U32(rd) << 7 | RVT_U32(op))
+#define enc_j(rd, imm)                                                     \
+    ((RVT_U32(imm) >> 20 & 1) << 31 | (RVT_U32(imm) >> 1 & 0x3ff) << 21 |  \
+     (RVT_U32(imm) >> 11 & 1) << 20 | (RVT_U32(imm) >> 12 & 0xff) << 12 |  \
+     RVT_U32(rd) << 7 | 0x6f)
 /* R4 (fused multiply-add). */
-static inline uint32_t enc_r4(unsigned op, unsigned rd, unsigned rm,
-                              unsigned rs1, unsigned rs2, unsigned fmt,
-                              unsigned rs3)
-{
-    return (rs3 << 27) | (fmt << 25) | (rs2 << 20) | (rs1 << 15) | (rm << 12) |
-           (rd << 7) | op;
-}
+#define enc_r4(op, rd, rm, rs1, rs2, fmt, rs3)                             \
+    (RVT_U32(rs3) << 27 | RVT_U32(fmt) << 25 | RVT_U32(rs2) << 20 |        \
+     RVT_U32(rs1) << 15 | RVT_U32(rm) << 12 | RVT_U32(rd) << 7 |           \
+     RVT_U32(op))
 
 /* A few instructions by name. */
 #define I_ADDI(rd, rs1, imm) enc_i(0x13, rd, 0, rs1, imm)

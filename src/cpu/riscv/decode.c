@@ -779,7 +779,8 @@ struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
     if (n == 0) {
         return NULL;
     }
-    need = (sizeof(struct rv_block) + n * sizeof(struct rv_insn) + 15) & ~15ul;
+    need = (sizeof(struct rv_block) + (n + 1) * sizeof(struct rv_insn) + 15) &
+           ~15ul;
     if (cpu->arena_used + need > RV_ARENA_SIZE) {
         rv_block_flush(cpu);
         e = &cpu->bcache[bcache_index(key)];
@@ -794,6 +795,8 @@ struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
     b->ends_system = rv_ends_block(tmp[n - 1].op) &&
                      !(tmp[n - 1].op >= OP_JAL && tmp[n - 1].op <= OP_BGEU);
     memcpy(b->insn, tmp, n * sizeof(struct rv_insn));
+    memset(&b->insn[n], 0, sizeof(b->insn[n]));
+    b->insn[n].op = OP_BLOCK_END;
     e->key = key;
     e->block = b;
     return b;

@@ -164,6 +164,8 @@ enum rv_op {
     OP_CBO_FLUSH,
     OP_CBO_INVAL,
     OP_CBO_ZERO,
+    /* Sentinel after a block's last instruction (exec.c). */
+    OP_BLOCK_END,
     OP_NUM
 };
 
