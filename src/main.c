@@ -38,6 +38,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/options.h"
+#include "core/panic_watch.h"
 #include "core/runstate.h"
 #include "cpu/riscv/rv.h"
 
@@ -558,6 +559,17 @@ static void main_quit(int status)
     loop_quit();
 }
 
+/* Console output passes here (core/panic_watch.h). */
+static void main_console_tap(void *opaque, const uint8_t *buf, size_t n)
+{
+    static struct panic_watch watch;
+
+    (void)opaque;
+    if (panic_watch_feed(&watch, buf, n)) {
+        runstate_set_guest_panicked(true);
+    }
+}
+
 /* Main-loop thread, vCPU parked: carry out the pending request. */
 static void main_vcpu_stopped(void *opaque)
 {
@@ -571,14 +583,21 @@ static void main_vcpu_stopped(void *opaque)
         main_quit(0);
         return;
     case RUNSTATE_REQ_RESET:
-        /* As QEMU: -no-reboot turns a guest reboot into a clean exit. A
-         * Linux panic with panic=-1 reboots the same way (OpenSBI writes
-         * 0x7777 for every SRST reboot, whatever the reason), so it exits
-         * 0 too; telling the two apart needs a panic device. */
+        /* As QEMU: -no-reboot turns a guest reboot into an exit, status 0.
+         * A Linux panic with panic=-1 reboots the same way (OpenSBI writes
+         * 0x7777 for every SRST reboot, whatever the reason); the console
+         * panic watch tells the two apart, and a panic exits with 1. */
         if (main_cfg.no_reboot) {
-            main_quit(0);
+            if (runstate_guest_panicked()) {
+                fprintf(stderr, "swede: the guest kernel panicked; exiting "
+                                "(-no-reboot)\n");
+                main_quit(1);
+            } else {
+                main_quit(0);
+            }
             return;
         }
+        runstate_set_guest_panicked(false);
         main_cfg.board->reset(&main_vm);
         break;
     case RUNSTATE_REQ_NONE:
@@ -717,6 +736,9 @@ int main(int argc, char **argv)
             }
             main_fail(&err);
         }
+    }
+    if (main_vm.serial) {
+        chardev_set_output_tap(main_vm.serial, main_console_tap, NULL);
     }
     if (main_cfg.board->build(&main_vm, &err) < 0) {
         if (!err_is_set(&err)) {

@@ -62,6 +62,8 @@ struct chardev {
      * loop swaps the socket client under it). */
     pthread_mutex_t out_lock;
     int out_fd;
+    void (*tap)(void *opaque, const uint8_t *buf, size_t n);
+    void *tap_opaque;
     bool out_stalled; /* stdout: last write timed out, don't wait again */
 
     /* Input side, main-loop thread only. */
@@ -346,6 +348,9 @@ void chardev_write(struct chardev *chr, const uint8_t *buf, size_t n)
         return;
     }
     pthread_mutex_lock(&chr->out_lock);
+    if (chr->tap) {
+        chr->tap(chr->tap_opaque, buf, n);
+    }
     switch (chr->kind) {
     case CHARDEV_NULL:
         break;
@@ -680,4 +685,15 @@ void chardev_close(struct chardev *chr)
     }
     pthread_mutex_destroy(&chr->out_lock);
     free(chr);
+}
+
+void chardev_set_output_tap(struct chardev *chr,
+                            void (*tap)(void *opaque, const uint8_t *buf,
+                                        size_t n),
+                            void *opaque)
+{
+    pthread_mutex_lock(&chr->out_lock);
+    chr->tap = tap;
+    chr->tap_opaque = opaque;
+    pthread_mutex_unlock(&chr->out_lock);
 }

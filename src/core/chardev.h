@@ -40,6 +40,12 @@ void chardev_accept_input(struct chardev *chr);
 /* Any thread. Never blocks the caller for long: output to a slow or gone
  * peer is dropped rather than stalling the guest. */
 void chardev_write(struct chardev *chr, const uint8_t *buf, size_t n);
+/* Any thread: every byte written to chr is also passed to tap (called
+ * under the chardev's output lock; it must not write to chr). */
+void chardev_set_output_tap(struct chardev *chr,
+                            void (*tap)(void *opaque, const uint8_t *buf,
+                                        size_t n),
+                            void *opaque);
 /* Restore the terminal if stdio put it into raw mode (atexit-safe). */
 void chardev_restore_terminal(void);
 

@@ -38,3 +38,15 @@ enum runstate_req runstate_take(int *exit_code)
     }
     return (enum runstate_req)(uint32_t)v;
 }
+
+static bool runstate_panicked;
+
+void runstate_set_guest_panicked(bool panicked)
+{
+    __atomic_store_n(&runstate_panicked, panicked, __ATOMIC_RELAXED);
+}
+
+bool runstate_guest_panicked(void)
+{
+    return __atomic_load_n(&runstate_panicked, __ATOMIC_RELAXED);
+}

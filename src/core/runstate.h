@@ -22,4 +22,9 @@ bool runstate_pending(void);
 /* Main-loop thread: take the pending request. */
 enum runstate_req runstate_take(int *exit_code);
 
+/* The guest kernel panicked (core/panic_watch.h); cleared on reset. Any
+ * thread. */
+void runstate_set_guest_panicked(bool panicked);
+bool runstate_guest_panicked(void);
+
 #endif
