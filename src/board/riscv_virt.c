@@ -26,6 +26,7 @@
 #include "bus/bus.h"
 #include "bus/irq.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "cpu/riscv/rv.h"
 #include "hw/char/uart16550.h"
 #include "hw/irqchip/aclint.h"
@@ -92,11 +93,20 @@ static const char *const virt_virtio_names[VIRT_VIRTIO_COUNT] = {
     "virtio-mmio.4", "virtio-mmio.5", "virtio-mmio.6", "virtio-mmio.7",
 };
 
-/* A copy of something loaded into guest memory, restored on reset. */
+/*
+ * Something loaded into guest memory and loaded again on every reset:
+ * either bytes from a file the board keeps open (so a reset needs no copy
+ * of a 30 MiB kernel in swede's memory, and sees the file as it was opened
+ * even if it is renamed or deleted), or a small blob the board made.
+ */
 struct virt_image {
     uint64_t gpa;
-    uint8_t *data;
-    uint64_t len;
+    uint64_t filesz; /* bytes from the source; zeros follow up to memsz */
+    uint64_t memsz;
+    int fd;          /* source file, or -1 */
+    uint64_t offset; /* in the file */
+    uint8_t *data;   /* made blob when fd < 0 */
+    const char *path;
 };
 
 struct virt_state {
@@ -109,13 +119,25 @@ struct virt_state {
     unsigned nimages;
 };
 
-/* A file read whole into memory. */
+/* A file read whole into memory, and its descriptor (images loaded from it
+ * keep a duplicate for resets). */
 struct virt_file {
     const char *opt; /* "-kernel", for messages */
     const char *path;
     uint8_t *data;
     uint64_t len;
+    int fd;
 };
+
+static void virt_file_release(struct virt_file *f)
+{
+    free(f->data);
+    f->data = NULL;
+    if (f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+}
 
 /* One loadable piece of an image: len bytes from data, then zeros up to
  * memsz (an ELF segment's bss). */
@@ -184,6 +206,7 @@ static int virt_read_file(struct virt_file *f, const char *opt,
     f->path = path;
     f->data = NULL;
     f->len = 0;
+    f->fd = -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return err_set(err, -errno, "%s %s: %s", opt, path, strerror(errno));
@@ -230,34 +253,84 @@ static int virt_read_file(struct virt_file *f, const char *opt,
         }
         done += (uint64_t)n;
     }
-    close(fd);
+    f->fd = fd;
     return 0;
 }
 
-/* Record bytes to copy into guest memory now and on every reset. */
-static int virt_add_image(struct vm *vm, uint64_t gpa, const uint8_t *data,
+/* Copy an image into guest memory: filesz bytes, then zeros to memsz. */
+static int virt_image_load(struct vm *vm, const struct virt_image *im)
+{
+    uint8_t *dst = mem_ptr(&vm->mem, im->gpa, im->memsz ? im->memsz : 1, false);
+    uint64_t done = 0;
+
+    if (!dst) {
+        return -EFAULT;
+    }
+    if (im->fd < 0) {
+        memcpy(dst, im->data, im->filesz);
+        done = im->filesz;
+    }
+    while (done < im->filesz) {
+        ssize_t n = pread(im->fd, dst + done, im->filesz - done,
+                          (off_t)(im->offset + done));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break; /* the file shrank since start: the rest reads as zero */
+        }
+        done += (uint64_t)n;
+    }
+    memset(dst + done, 0, im->memsz - done);
+    return done == im->filesz ? 0 : -EIO;
+}
+
+/*
+ * Record an image to load now and on every reset: filesz bytes at data,
+ * which points into src's contents when src is given (the file is then
+ * read again on reset) or is a blob that is copied here.
+ */
+static int virt_add_image(struct vm *vm, uint64_t gpa,
+                          const struct virt_file *src, const uint8_t *data,
                           uint64_t filesz, uint64_t memsz, struct error *err)
 {
     struct virt_state *st = vm->board_state;
+    struct virt_image im = {
+        .gpa = gpa, .filesz = filesz, .memsz = memsz, .fd = -1
+    };
     struct virt_image *n =
         realloc(st->images, (st->nimages + 1) * sizeof(*st->images));
     if (!n) {
         return err_set(err, -ENOMEM, "out of memory");
     }
     st->images = n;
-    uint8_t *copy = calloc(1, memsz ? memsz : 1);
-    if (!copy) {
-        return err_set(err, -ENOMEM, "out of memory");
-    }
-    memcpy(copy, data, filesz);
-    st->images[st->nimages++] =
-        (struct virt_image){ .gpa = gpa, .data = copy, .len = memsz };
-    if (mem_load(&vm->mem, gpa, copy, memsz) < 0) {
+    if (!mem_ptr(&vm->mem, gpa, memsz ? memsz : 1, false)) {
         return err_set(err, -EFAULT,
                        "image at 0x%llx (+0x%llx) is outside "
                        "guest memory",
                        (unsigned long long)gpa, (unsigned long long)memsz);
     }
+    if (src) {
+        im.fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 0);
+        if (im.fd < 0) {
+            return err_set(err, -errno, "%s %s: %s", src->opt, src->path,
+                           strerror(errno));
+        }
+        im.offset = (uint64_t)(data - src->data);
+        im.path = src->path;
+        /* Load from the bytes already read, not the file a second time. */
+        uint8_t *dst = mem_ptr(&vm->mem, gpa, memsz ? memsz : 1, false);
+        memcpy(dst, data, filesz);
+        memset(dst + filesz, 0, memsz - filesz);
+    } else {
+        im.data = malloc(filesz ? filesz : 1);
+        if (!im.data) {
+            return err_set(err, -ENOMEM, "out of memory");
+        }
+        memcpy(im.data, data, filesz);
+        virt_image_load(vm, &im);
+    }
+    st->images[st->nimages++] = im;
     return 0;
 }
 
@@ -357,7 +430,7 @@ static int virt_load_segs(struct vm *vm, const struct virt_file *f,
         return virt_too_small(vm, f->opt, f->path, e - VIRT_DRAM_BASE, err);
     }
     for (unsigned i = 0; i < nsegs; i++) {
-        int r = virt_add_image(vm, segs[i].gpa, segs[i].data, segs[i].filesz,
+        int r = virt_add_image(vm, segs[i].gpa, f, segs[i].data, segs[i].filesz,
                                segs[i].memsz, err);
         if (r < 0) {
             return r;
@@ -419,11 +492,12 @@ static int virt_load_firmware(struct vm *vm, struct virt_layout *lay,
         if (f.len > vm->cfg->ram_size) {
             r = virt_too_small(vm, "-bios", path, f.len, err);
         } else {
-            r = virt_add_image(vm, VIRT_DRAM_BASE, f.data, f.len, f.len, err);
+            r = virt_add_image(vm, VIRT_DRAM_BASE, &f, f.data, f.len, f.len,
+                               err);
             lay->fw_end = VIRT_DRAM_BASE + f.len;
         }
     }
-    free(f.data);
+    virt_file_release(&f);
     return r;
 }
 
@@ -479,7 +553,7 @@ static int virt_load_kernel(struct vm *vm, struct virt_layout *lay,
         }
         free(segs);
         lay->kernel_entry = virt_kernel_paddr(entry);
-        free(f.data);
+        virt_file_release(&f);
         return r;
     }
     uint64_t addr = lo, extent = f.len;
@@ -488,7 +562,7 @@ static int virt_load_kernel(struct vm *vm, struct virt_layout *lay,
         uint64_t text_offset = rd64(f.data + 0x08);
         uint64_t image_size = rd64(f.data + 0x10);
         if (text_offset >= vm->cfg->ram_size) {
-            free(f.data);
+            virt_file_release(&f);
             return virt_too_small(vm, "-kernel", path, text_offset + f.len,
                                   err);
         }
@@ -501,12 +575,12 @@ static int virt_load_kernel(struct vm *vm, struct virt_layout *lay,
         }
     }
     if (extent > virt_ram_end(vm) - addr) {
-        free(f.data);
+        virt_file_release(&f);
         return virt_too_small(vm, "-kernel", path,
                               addr - VIRT_DRAM_BASE + extent, err);
     }
-    r = virt_add_image(vm, addr, f.data, f.len, f.len, err);
-    free(f.data);
+    r = virt_add_image(vm, addr, &f, f.data, f.len, f.len, err);
+    virt_file_release(&f);
     lay->kernel_start = addr;
     lay->kernel_end = addr + extent;
     lay->kernel_entry = addr;
@@ -787,14 +861,14 @@ static int virt_fdt_make(const struct vm *vm, void **out, struct error *err)
         }
         if (f.len < sizeof(struct fdt_header) || fdt_check_header(f.data) ||
             fdt_totalsize(f.data) > f.len) {
-            free(f.data);
+            virt_file_release(&f);
             return err_set(err, -EINVAL, "-dtb %s: not a device tree blob",
                            vm->cfg->dtb);
         }
         size_t size = fdt_totalsize(f.data) + extra;
         fdt = malloc(size);
         r = fdt ? fdt_open_into(f.data, fdt, (int)size) : -FDT_ERR_NOSPACE;
-        free(f.data);
+        virt_file_release(&f);
         if (r == 0) {
             r = virt_fdt_chosen(vm, fdt, false);
         }
@@ -925,8 +999,8 @@ static int virt_write_rom(struct vm *vm, const struct virt_layout *lay,
     };
     memcpy(rom, code, sizeof(code));
     memcpy(rom + OFF_START, data, sizeof(data));
-    return virt_add_image(vm, VIRT_MROM_BASE, rom, sizeof(rom), sizeof(rom),
-                          err);
+    return virt_add_image(vm, VIRT_MROM_BASE, NULL, rom, sizeof(rom),
+                          sizeof(rom), err);
 }
 
 /* PLIC context n -> hart n/2's MEIP (even) or SEIP (odd). */
@@ -1097,7 +1171,7 @@ static int virt_build(struct vm *vm, struct error *err)
     if (r < 0) {
         return r;
     }
-    struct virt_file initrd = { 0 };
+    struct virt_file initrd = { .fd = -1 };
     if (cfg->initrd) {
         r = virt_read_file(&initrd, "-initrd", cfg->initrd, cfg->ram_size, err);
         if (r == -EFBIG) {
@@ -1125,13 +1199,13 @@ static int virt_build(struct vm *vm, struct error *err)
                         "initrd properties");
         }
         if (r == 0) {
-            r = virt_add_image(vm, lay.initrd_start, initrd.data, initrd.len,
-                               initrd.len, err);
+            r = virt_add_image(vm, lay.initrd_start, &initrd, initrd.data,
+                               initrd.len, initrd.len, err);
         }
     }
-    free(initrd.data);
+    virt_file_release(&initrd);
     if (r == 0) {
-        r = virt_add_image(vm, lay.fdt_addr, fdt, fdt_totalsize(fdt),
+        r = virt_add_image(vm, lay.fdt_addr, NULL, fdt, fdt_totalsize(fdt),
                            fdt_totalsize(fdt), err);
     }
     if (r == 0 && cfg->dumpdtb) {
@@ -1157,9 +1231,11 @@ static void virt_reset(struct vm *vm)
     goldfish_rtc_reset(st->rtc);
     dev_unlock();
     for (unsigned i = 0; i < st->nimages; i++) {
-        /* Cannot fail: the same loads succeeded at build time. */
-        mem_load(&vm->mem, st->images[i].gpa, st->images[i].data,
-                 st->images[i].len);
+        if (virt_image_load(vm, &st->images[i]) < 0) {
+            log_msg("reset: %s shrank since swede started; the missing "
+                    "part reads as zeros",
+                    st->images[i].path ? st->images[i].path : "an image");
+        }
     }
     rv_cpu_reset(vm->cpu);
 }

@@ -217,6 +217,9 @@ static inline bool rvt_run(struct rvt *t, unsigned max_steps)
             h->wfi = false;
         }
         rv_exec_slice(h, 1);
+        if (h->wfi && !rv_pending_irqs(h)) {
+            return false;
+        }
         if (rvt_at_self_loop(t)) {
             return true;
         }

@@ -273,7 +273,9 @@ TEST(sie_sip_masked_by_mideleg)
     CHECK(run_at(&t, RV_PRIV_S, I_CSRRS(0, SIP, 1)));
     CHECK(rd(&t, RV_PRIV_M, MIP, &v));
     CHECK_EQ(v & 2, 2);
-    /* STIP/SEIP set by M in mip are visible in sip when delegated */
+    /* STIP/SEIP set by M in mip are visible in sip when delegated (mie
+     * cleared so that nothing is taken) */
+    wr_rd(&t, MIE, 0);
     t.h->x[1] = 0x220;
     CHECK(run_at(&t, RV_PRIV_M, I_CSRRS(0, MIP, 1)));
     CHECK(rd(&t, RV_PRIV_S, SIP, &v));
@@ -374,15 +376,19 @@ TEST(satp_modes)
     CHECK_EQ(wr_rd(&t, SATP, sv39), sv39);
     CHECK_EQ(wr_rd(&t, SATP, (9ull << 60) | 0x5), sv39);
     t.cpu->satp_modes = (1u << 8) | (1u << 9) | (1u << 10);
-    /* S may access satp unless mstatus.TVM */
+    /* S may access satp unless mstatus.TVM (satp Bare, so that S code
+     * still runs untranslated) */
+    wr_rd(&t, SATP, 0);
+    t.h->satp = 0x80123; /* Bare mode, nonzero PPN bits to read back */
     CHECK(rd(&t, RV_PRIV_S, SATP, &v));
-    CHECK_EQ(v, sv39);
+    CHECK_EQ(v, 0x80123);
     wr_rd(&t, MSTATUS, MSTATUS_TVM);
     CHECK(!rd(&t, RV_PRIV_S, SATP, &v));
     CHECK_EQ(t.h->mcause, RV_EXC_ILLEGAL);
+    CHECK_EQ(t.h->mtval, I_CSRR(3, SATP));
     t.h->x[1] = 0;
     CHECK(!run_at(&t, RV_PRIV_S, I_CSRW(SATP, 1)));
-    CHECK_EQ(t.h->satp, sv39);
+    CHECK_EQ(t.h->satp, 0x80123);
     CHECK(rd(&t, RV_PRIV_M, SATP, &v)); /* TVM does not affect M */
     rvt_free(&t);
 }

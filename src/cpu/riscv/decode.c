@@ -35,11 +35,11 @@ static inline uint32_t bits(uint32_t v, unsigned hi, unsigned lo)
 static void set(struct rv_insn *d, unsigned op, unsigned rd, unsigned rs1,
                 unsigned rs2, int64_t imm)
 {
-    d->op = (uint16_t)op;
+    d->op = (uint8_t)op;
     d->rd = (uint8_t)rd;
     d->rs1 = (uint8_t)rs1;
     d->rs2 = (uint8_t)rs2;
-    d->imm = imm;
+    d->imm = (int32_t)imm;
 }
 
 static void decode_op_imm(uint32_t raw, struct rv_insn *d)

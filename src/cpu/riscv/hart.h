@@ -142,15 +142,17 @@ struct rv_hart {
 
 /* A decoded instruction. */
 struct rv_insn {
-    uint16_t op; /* enum rv_op */
+    uint8_t op; /* enum rv_op */
     uint8_t rd, rs1, rs2, rs3;
-    uint8_t len; /* 2 or 4 */
-    uint8_t rm;  /* FP rounding mode field, or a sub-operation */
-    uint8_t fmt; /* FP: 1 for double */
-    uint8_t sub; /* FP: enum rv_fop / rv_fma_op / rv_fcmp / rv_fint */
-    int64_t imm;
-    uint32_t raw; /* the instruction bits (for mtval on illegal ones) */
+    uint8_t len;     /* 2 or 4 */
+    uint8_t rm;      /* FP rounding mode field */
+    uint8_t fmt : 1; /* FP: 1 for double; A: 1 for 64-bit */
+    uint8_t sub : 7; /* FP: enum rv_fop / rv_fma_op / rv_fcmp / rv_fint */
+    int32_t imm;     /* every RV64GC immediate fits in 32 bits */
+    uint32_t raw;    /* the instruction bits (mtval of illegal ones) */
 };
+
+_Static_assert(sizeof(struct rv_insn) == 16, "keep decoded blocks dense");
 
 #define RV_BLOCK_MAX 64
 
@@ -172,9 +174,9 @@ struct rv_bcache_entry {
     struct rv_block *block;
 };
 
-#define RV_BCACHE_BITS 14
+#define RV_BCACHE_BITS 16
 #define RV_BCACHE_SIZE (1u << RV_BCACHE_BITS)
-#define RV_ARENA_SIZE  (32u << 20)
+#define RV_ARENA_SIZE  (8u << 20)
 
 struct rv_cpu {
     struct rv_hart *harts[RV_MAX_HARTS];
