@@ -20,6 +20,7 @@
  * main loop (blocked in every thread), never in a signal handler.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -747,6 +748,8 @@ int main(int argc, char **argv)
         }
         main_fail(&err);
     }
+    /* Loading read whole images into the heap; hand that memory back. */
+    malloc_trim(0);
     if (main_cfg.dumpdtb) {
         fprintf(stderr, "swede: info: dtb dumped to %s. Exiting.\n",
                 main_cfg.dumpdtb);

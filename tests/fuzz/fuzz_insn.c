@@ -69,8 +69,8 @@ static void machine_init(void)
         __builtin_trap();
     }
     bus = bus_new();
-    if (!bus || bus_map(bus, MMIO_BASE, 0x1000, &mmio_ops, NULL, "mmio",
-                        &err) < 0) {
+    if (!bus ||
+        bus_map(bus, MMIO_BASE, 0x1000, &mmio_ops, NULL, "mmio", &err) < 0) {
         __builtin_trap();
     }
     cfg.nharts = 1;
@@ -127,20 +127,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * [32..39] menvcfg and frm, [40..47] mtimecmp, [48..55] pmp,
      * [56..63] register seeds.
      */
-    csr_set(h, 0x305, RAM_BASE + ((uint64_t)(hdr[1] & 0x0f) << 8) +
-                          ((hdr[0] >> 4) & 1)); /* mtvec, maybe vectored */
-    csr_set(h, 0x105, RAM_BASE + ((uint64_t)(hdr[1] >> 4) << 8) +
-                          ((hdr[0] >> 5) & 1)); /* stvec */
-    csr_set(h, 0x300, get64(hdr + 8));            /* mstatus */
-    csr_set(h, 0x302, get64(hdr + 16));           /* medeleg */
-    csr_set(h, 0x303, get64(hdr + 16) >> 32);     /* mideleg */
-    csr_set(h, 0x304, get64(hdr + 24));           /* mie */
-    csr_set(h, 0x344, get64(hdr + 24) >> 32);     /* mip */
-    csr_set(h, 0x30a, get64(hdr + 32));           /* menvcfg */
-    csr_set(h, 0x002, hdr[39]);                   /* frm */
-    csr_set(h, 0x306, hdr[38]);                   /* mcounteren */
-    csr_set(h, 0x106, hdr[37]);                   /* scounteren */
-    csr_set(h, 0x10a, hdr[36]);                   /* senvcfg */
+    csr_set(h, 0x305,
+            RAM_BASE + ((uint64_t)(hdr[1] & 0x0f) << 8) +
+                ((hdr[0] >> 4) & 1)); /* mtvec, maybe vectored */
+    csr_set(h, 0x105,
+            RAM_BASE + ((uint64_t)(hdr[1] >> 4) << 8) +
+                ((hdr[0] >> 5) & 1));         /* stvec */
+    csr_set(h, 0x300, get64(hdr + 8));        /* mstatus */
+    csr_set(h, 0x302, get64(hdr + 16));       /* medeleg */
+    csr_set(h, 0x303, get64(hdr + 16) >> 32); /* mideleg */
+    csr_set(h, 0x304, get64(hdr + 24));       /* mie */
+    csr_set(h, 0x344, get64(hdr + 24) >> 32); /* mip */
+    csr_set(h, 0x30a, get64(hdr + 32));       /* menvcfg */
+    csr_set(h, 0x002, hdr[39]);               /* frm */
+    csr_set(h, 0x306, hdr[38]);               /* mcounteren */
+    csr_set(h, 0x106, hdr[37]);               /* scounteren */
+    csr_set(h, 0x10a, hdr[36]);               /* senvcfg */
     if (hdr[0] & 0x40) {
         /* PMP: entry 0 from the header, entry 1 grants everything. */
         csr_set(h, 0x3b0, (RAM_BASE >> 2) + (get64(hdr + 48) & 0x3fff));
@@ -161,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned i = 1; i < 32; i++) {
         /* Some registers point into RAM, the others are patterns. */
         uint64_t seed = get64(hdr + 56) * (0x9e3779b97f4a7c15ull * i);
-        h->x[i] = (i & 3) == 0 ? RAM_BASE + (seed & (RAM_SIZE - 8))
+        h->x[i] = (i & 3) == 0   ? RAM_BASE + (seed & (RAM_SIZE - 8))
                   : (i & 3) == 1 ? (uint64_t)hdr[4 + (i & 3)] << (i * 2)
                                  : seed;
         h->f[i] = seed ^ ((uint64_t)hdr[4] << 56);

@@ -40,55 +40,54 @@
 
 /* Macros, so tables of instructions can be static initialisers. */
 #define RVT_U32(v) ((uint32_t)(v))
-#define enc_r(op, rd, f3, rs1, rs2, f7)                                    \
-    (RVT_U32(f7) << 25 | RVT_U32(rs2) << 20 | RVT_U32(rs1) << 15 |         \
+#define enc_r(op, rd, f3, rs1, rs2, f7)                            \
+    (RVT_U32(f7) << 25 | RVT_U32(rs2) << 20 | RVT_U32(rs1) << 15 | \
      RVT_U32(f3) << 12 | RVT_U32(rd) << 7 | RVT_U32(op))
-#define enc_i(op, rd, f3, rs1, imm)                                        \
-    (RVT_U32(imm) << 20 | RVT_U32(rs1) << 15 | RVT_U32(f3) << 12 |         \
+#define enc_i(op, rd, f3, rs1, imm)                                \
+    (RVT_U32(imm) << 20 | RVT_U32(rs1) << 15 | RVT_U32(f3) << 12 | \
      RVT_U32(rd) << 7 | RVT_U32(op))
 #define enc_s(op, f3, rs1, rs2, imm)                                       \
     ((RVT_U32(imm) >> 5 & 0x7f) << 25 | RVT_U32(rs2) << 20 |               \
      RVT_U32(rs1) << 15 | RVT_U32(f3) << 12 | (RVT_U32(imm) & 0x1f) << 7 | \
      RVT_U32(op))
-#define enc_b(f3, rs1, rs2, imm)                                           \
-    ((RVT_U32(imm) >> 12 & 1) << 31 | (RVT_U32(imm) >> 5 & 0x3f) << 25 |   \
-     RVT_U32(rs2) << 20 | RVT_U32(rs1) << 15 | RVT_U32(f3) << 12 |         \
+#define enc_b(f3, rs1, rs2, imm)                                         \
+    ((RVT_U32(imm) >> 12 & 1) << 31 | (RVT_U32(imm) >> 5 & 0x3f) << 25 | \
+     RVT_U32(rs2) << 20 | RVT_U32(rs1) << 15 | RVT_U32(f3) << 12 |       \
      (RVT_U32(imm) >> 1 & 0xf) << 8 | (RVT_U32(imm) >> 11 & 1) << 7 | 0x63)
-#define enc_u(op, rd, imm)                                                 \
+#define enc_u(op, rd, imm) \
     ((RVT_U32(imm) & 0xfffff000u) | RVT_U32(rd) << 7 | RVT_U32(op))
-#define enc_j(rd, imm)                                                     \
-    ((RVT_U32(imm) >> 20 & 1) << 31 | (RVT_U32(imm) >> 1 & 0x3ff) << 21 |  \
-     (RVT_U32(imm) >> 11 & 1) << 20 | (RVT_U32(imm) >> 12 & 0xff) << 12 |  \
+#define enc_j(rd, imm)                                                    \
+    ((RVT_U32(imm) >> 20 & 1) << 31 | (RVT_U32(imm) >> 1 & 0x3ff) << 21 | \
+     (RVT_U32(imm) >> 11 & 1) << 20 | (RVT_U32(imm) >> 12 & 0xff) << 12 | \
      RVT_U32(rd) << 7 | 0x6f)
 /* R4 (fused multiply-add). */
-#define enc_r4(op, rd, rm, rs1, rs2, fmt, rs3)                             \
-    (RVT_U32(rs3) << 27 | RVT_U32(fmt) << 25 | RVT_U32(rs2) << 20 |        \
-     RVT_U32(rs1) << 15 | RVT_U32(rm) << 12 | RVT_U32(rd) << 7 |           \
-     RVT_U32(op))
+#define enc_r4(op, rd, rm, rs1, rs2, fmt, rs3)                      \
+    (RVT_U32(rs3) << 27 | RVT_U32(fmt) << 25 | RVT_U32(rs2) << 20 | \
+     RVT_U32(rs1) << 15 | RVT_U32(rm) << 12 | RVT_U32(rd) << 7 | RVT_U32(op))
 
 /* A few instructions by name. */
-#define I_ADDI(rd, rs1, imm) enc_i(0x13, rd, 0, rs1, imm)
-#define I_LB(rd, rs1, imm)   enc_i(0x03, rd, 0, rs1, imm)
-#define I_LW(rd, rs1, imm)   enc_i(0x03, rd, 2, rs1, imm)
-#define I_LD(rd, rs1, imm)   enc_i(0x03, rd, 3, rs1, imm)
-#define I_SW(rs2, rs1, imm)  enc_s(0x23, 2, rs1, rs2, imm)
-#define I_SD(rs2, rs1, imm)  enc_s(0x23, 3, rs1, rs2, imm)
-#define I_JALR(rd, rs1, imm) enc_i(0x67, rd, 0, rs1, imm)
-#define I_CSRRW(rd, csr, rs1) enc_i(0x73, rd, 1, rs1, (int32_t)(csr))
-#define I_CSRRS(rd, csr, rs1) enc_i(0x73, rd, 2, rs1, (int32_t)(csr))
-#define I_CSRRC(rd, csr, rs1) enc_i(0x73, rd, 3, rs1, (int32_t)(csr))
-#define I_CSRRWI(rd, csr, u)  enc_i(0x73, rd, 5, u, (int32_t)(csr))
-#define I_CSRRSI(rd, csr, u)  enc_i(0x73, rd, 6, u, (int32_t)(csr))
-#define I_CSRRCI(rd, csr, u)  enc_i(0x73, rd, 7, u, (int32_t)(csr))
-#define I_CSRR(rd, csr)       I_CSRRS(rd, csr, 0)
-#define I_CSRW(csr, rs1)      I_CSRRW(0, csr, rs1)
-#define I_ECALL  0x00000073u
-#define I_EBREAK 0x00100073u
-#define I_MRET   0x30200073u
-#define I_SRET   0x10200073u
-#define I_WFI    0x10500073u
+#define I_ADDI(rd, rs1, imm)   enc_i(0x13, rd, 0, rs1, imm)
+#define I_LB(rd, rs1, imm)     enc_i(0x03, rd, 0, rs1, imm)
+#define I_LW(rd, rs1, imm)     enc_i(0x03, rd, 2, rs1, imm)
+#define I_LD(rd, rs1, imm)     enc_i(0x03, rd, 3, rs1, imm)
+#define I_SW(rs2, rs1, imm)    enc_s(0x23, 2, rs1, rs2, imm)
+#define I_SD(rs2, rs1, imm)    enc_s(0x23, 3, rs1, rs2, imm)
+#define I_JALR(rd, rs1, imm)   enc_i(0x67, rd, 0, rs1, imm)
+#define I_CSRRW(rd, csr, rs1)  enc_i(0x73, rd, 1, rs1, (int32_t)(csr))
+#define I_CSRRS(rd, csr, rs1)  enc_i(0x73, rd, 2, rs1, (int32_t)(csr))
+#define I_CSRRC(rd, csr, rs1)  enc_i(0x73, rd, 3, rs1, (int32_t)(csr))
+#define I_CSRRWI(rd, csr, u)   enc_i(0x73, rd, 5, u, (int32_t)(csr))
+#define I_CSRRSI(rd, csr, u)   enc_i(0x73, rd, 6, u, (int32_t)(csr))
+#define I_CSRRCI(rd, csr, u)   enc_i(0x73, rd, 7, u, (int32_t)(csr))
+#define I_CSRR(rd, csr)        I_CSRRS(rd, csr, 0)
+#define I_CSRW(csr, rs1)       I_CSRRW(0, csr, rs1)
+#define I_ECALL                0x00000073u
+#define I_EBREAK               0x00100073u
+#define I_MRET                 0x30200073u
+#define I_SRET                 0x10200073u
+#define I_WFI                  0x10500073u
 #define I_SFENCE_VMA(rs1, rs2) enc_r(0x73, 0, 0, rs1, rs2, 0x09)
-#define I_NOP    I_ADDI(0, 0, 0)
+#define I_NOP                  I_ADDI(0, 0, 0)
 
 /* ---- the machine ------------------------------------------------------- */
 
@@ -137,8 +136,8 @@ static inline void rvt_init(struct rvt *t)
     struct rv_cpu_config cfg = { 0 };
 
     memset(t, 0, sizeof(*t));
-    if (mem_add_block(&t->mem, RVT_RAM_BASE, RVT_RAM_SIZE, false, "ram",
-                      &err) < 0) {
+    if (mem_add_block(&t->mem, RVT_RAM_BASE, RVT_RAM_SIZE, false, "ram", &err) <
+        0) {
         abort();
     }
     t->bus = bus_new();
@@ -172,8 +171,8 @@ static inline void rvt_free(struct rvt *t)
 
 /* Write n instruction words at gpa followed by `j .`; drops decoded
  * blocks. Returns the address of the final `j .`. */
-static inline uint64_t rvt_load(struct rvt *t, uint64_t gpa,
-                                const uint32_t *w, unsigned n)
+static inline uint64_t rvt_load(struct rvt *t, uint64_t gpa, const uint32_t *w,
+                                unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         rvt_write32(t, gpa + 4 * i, w[i]);
@@ -183,8 +182,8 @@ static inline uint64_t rvt_load(struct rvt *t, uint64_t gpa,
     return gpa + 4ull * n;
 }
 
-#define RVT_PROG(t, ...)                                                   \
-    rvt_load((t), RVT_CODE, (const uint32_t[]){ __VA_ARGS__ },             \
+#define RVT_PROG(t, ...)                                       \
+    rvt_load((t), RVT_CODE, (const uint32_t[]){ __VA_ARGS__ }, \
              sizeof((const uint32_t[]){ __VA_ARGS__ }) / sizeof(uint32_t))
 
 static inline bool rvt_at_self_loop(struct rvt *t)

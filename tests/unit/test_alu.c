@@ -316,19 +316,19 @@ TEST(branches)
 {
     struct rvt t;
     rvt_init(&t);
-    CHECK(branch(&t, 0, 5, 5));       /* beq */
+    CHECK(branch(&t, 0, 5, 5)); /* beq */
     CHECK(!branch(&t, 0, 5, 6));
-    CHECK(branch(&t, 1, 5, 6));       /* bne */
+    CHECK(branch(&t, 1, 5, 6)); /* bne */
     CHECK(!branch(&t, 1, 5, 5));
-    CHECK(branch(&t, 4, M64, 1));     /* blt signed */
+    CHECK(branch(&t, 4, M64, 1)); /* blt signed */
     CHECK(!branch(&t, 4, 1, M64));
     CHECK(!branch(&t, 4, 1, 1));
-    CHECK(branch(&t, 5, 1, M64));     /* bge signed */
+    CHECK(branch(&t, 5, 1, M64)); /* bge signed */
     CHECK(branch(&t, 5, 1, 1));
     CHECK(!branch(&t, 5, MIN, 0));
-    CHECK(branch(&t, 6, 1, M64));     /* bltu */
+    CHECK(branch(&t, 6, 1, M64)); /* bltu */
     CHECK(!branch(&t, 6, M64, 1));
-    CHECK(branch(&t, 7, M64, 1));     /* bgeu */
+    CHECK(branch(&t, 7, M64, 1)); /* bgeu */
     CHECK(branch(&t, 7, 0, 0));
     CHECK(!branch(&t, 7, 0, 1));
     rvt_free(&t);

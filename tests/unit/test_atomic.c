@@ -11,11 +11,12 @@
 #include "harness.h"
 #include "rvtest.h"
 
-#define AMO(f5, w, rd, rs1, rs2) enc_r(0x2f, rd, (w) ? 3 : 2, rs1, rs2, (f5) << 2)
-#define LR_W(rd, rs1)            AMO(0x02, 0, rd, rs1, 0)
-#define LR_D(rd, rs1)            AMO(0x02, 1, rd, rs1, 0)
-#define SC_W(rd, rs2, rs1)       AMO(0x03, 0, rd, rs1, rs2)
-#define SC_D(rd, rs2, rs1)       AMO(0x03, 1, rd, rs1, rs2)
+#define AMO(f5, w, rd, rs1, rs2) \
+    enc_r(0x2f, rd, (w) ? 3 : 2, rs1, rs2, (f5) << 2)
+#define LR_W(rd, rs1)      AMO(0x02, 0, rd, rs1, 0)
+#define LR_D(rd, rs1)      AMO(0x02, 1, rd, rs1, 0)
+#define SC_W(rd, rs2, rs1) AMO(0x03, 0, rd, rs1, rs2)
+#define SC_D(rd, rs2, rs1) AMO(0x03, 1, rd, rs1, rs2)
 
 #define F_ADD  0x00
 #define F_SWAP 0x01
@@ -167,10 +168,10 @@ static const struct amocase amos[] = {
       0x8000000000000000ull, 0x8000000000000000ull },
     { "amomax.d signed", F_MAX, 1, 0x8000000000000000ull, 0,
       0x8000000000000000ull, 0 },
-    { "amominu.d", F_MINU, 1, 0x8000000000000000ull, 1,
-      0x8000000000000000ull, 1 },
-    { "amomaxu.d", F_MAXU, 1, 0x8000000000000000ull, 1,
-      0x8000000000000000ull, 0x8000000000000000ull },
+    { "amominu.d", F_MINU, 1, 0x8000000000000000ull, 1, 0x8000000000000000ull,
+      1 },
+    { "amomaxu.d", F_MAXU, 1, 0x8000000000000000ull, 1, 0x8000000000000000ull,
+      0x8000000000000000ull },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

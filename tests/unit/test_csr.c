@@ -11,37 +11,37 @@
 #include "harness.h"
 #include "rvtest.h"
 
-#define MSTATUS  0x300
-#define MISA     0x301
-#define MEDELEG  0x302
-#define MIDELEG  0x303
-#define MIE      0x304
-#define MTVEC    0x305
-#define MCOUNTEREN 0x306
-#define MENVCFG  0x30a
-#define MSCRATCH 0x340
-#define MEPC     0x341
-#define MIP      0x344
-#define PMPCFG0  0x3a0
-#define PMPCFG1  0x3a1
-#define PMPCFG2  0x3a2
-#define PMPADDR0 0x3b0
-#define MHARTID  0xf14
-#define MVENDORID 0xf11
-#define SSTATUS  0x100
-#define SIE      0x104
-#define SCOUNTEREN 0x106
-#define SSCRATCH 0x140
-#define SIP      0x144
-#define STIMECMP 0x14d
-#define SATP     0x180
-#define CYCLE    0xc00
-#define TIME     0xc01
-#define INSTRET  0xc02
+#define MSTATUS     0x300
+#define MISA        0x301
+#define MEDELEG     0x302
+#define MIDELEG     0x303
+#define MIE         0x304
+#define MTVEC       0x305
+#define MCOUNTEREN  0x306
+#define MENVCFG     0x30a
+#define MSCRATCH    0x340
+#define MEPC        0x341
+#define MIP         0x344
+#define PMPCFG0     0x3a0
+#define PMPCFG1     0x3a1
+#define PMPCFG2     0x3a2
+#define PMPADDR0    0x3b0
+#define MHARTID     0xf14
+#define MVENDORID   0xf11
+#define SSTATUS     0x100
+#define SIE         0x104
+#define SCOUNTEREN  0x106
+#define SSCRATCH    0x140
+#define SIP         0x144
+#define STIMECMP    0x14d
+#define SATP        0x180
+#define CYCLE       0xc00
+#define TIME        0xc01
+#define INSTRET     0xc02
 #define HPMCOUNTER3 0xc03
-#define FFLAGS   0x001
-#define FRM      0x002
-#define FCSR     0x003
+#define FFLAGS      0x001
+#define FRM         0x002
+#define FCSR        0x003
 
 /* Run one instruction at privilege priv; true if it did not trap. */
 static bool run_at(struct rvt *t, unsigned priv, uint32_t insn)
@@ -143,13 +143,11 @@ TEST(csr_instruction_forms)
     t.h->x[2] = 0x00ff;
     /* csrrw returns the old value; csrrs/csrrc set/clear bits */
     rvt_load(&t, RVT_CODE,
-             (const uint32_t[]){ I_CSRRW(3, MSCRATCH, 1),
-                                 I_CSRRS(4, MSCRATCH, 2),
-                                 I_CSRRC(5, MSCRATCH, 1),
-                                 I_CSRRWI(6, MSCRATCH, 0x15),
-                                 I_CSRRSI(7, MSCRATCH, 0x0a),
-                                 I_CSRRCI(8, MSCRATCH, 0x01),
-                                 I_CSRR(9, MSCRATCH) },
+             (const uint32_t[]){
+                 I_CSRRW(3, MSCRATCH, 1), I_CSRRS(4, MSCRATCH, 2),
+                 I_CSRRC(5, MSCRATCH, 1), I_CSRRWI(6, MSCRATCH, 0x15),
+                 I_CSRRSI(7, MSCRATCH, 0x0a), I_CSRRCI(8, MSCRATCH, 0x01),
+                 I_CSRR(9, MSCRATCH) },
              7);
     t.h->mscratch = 0x1111;
     CHECK(rvt_run(&t, 20));
@@ -302,7 +300,7 @@ TEST(deleg_registers)
     rvt_init(&t);
     v = wr_rd(&t, MEDELEG, ~0ull);
     CHECK_EQ(v & (1ull << 11), 0); /* ecall from M cannot be delegated */
-    CHECK((v & 0xb1ff) == 0xb1ff);  /* the usual Linux set is writable */
+    CHECK((v & 0xb1ff) == 0xb1ff); /* the usual Linux set is writable */
     v = wr_rd(&t, MIDELEG, ~0ull);
     CHECK_EQ(v & 0x222, 0x222);
     CHECK_EQ(v & 0x888, 0); /* M-level interrupts are never delegated */
@@ -313,8 +311,7 @@ TEST(counters_gated)
 {
     struct rvt t;
     uint64_t v;
-    static const unsigned ctr[] = { CYCLE, TIME, INSTRET, HPMCOUNTER3,
-                                    0xc1f };
+    static const unsigned ctr[] = { CYCLE, TIME, INSTRET, HPMCOUNTER3, 0xc1f };
     rvt_init(&t);
     for (unsigned i = 0; i < sizeof(ctr) / sizeof(ctr[0]); i++) {
         unsigned bit = ctr[i] - CYCLE;
@@ -409,8 +406,7 @@ TEST(misa)
         CHECK((v >> (*c - 'A')) & 1);
     }
     /* E, H, Q, V absent (bits 4, 7, 16, 21); no bits in 61:26 */
-    CHECK_EQ(v & ((1ull << 4) | (1ull << 7) | (1ull << 16) | (1ull << 21)),
-             0);
+    CHECK_EQ(v & ((1ull << 4) | (1ull << 7) | (1ull << 16) | (1ull << 21)), 0);
     CHECK_EQ(v & (((1ull << 62) - 1) & ~((1ull << 26) - 1)), 0);
     /* writes (here: dropping C) leave a legal value; this one keeps it */
     v2 = wr_rd(&t, MISA, v & ~(1ull << 2));

@@ -76,8 +76,8 @@ static bool run_s(struct rvt *t, const uint32_t *prog, unsigned n)
     return rvt_run(t, 50);
 }
 
-#define RUN_S(t, ...)                                                      \
-    run_s((t), (const uint32_t[]){ __VA_ARGS__ },                          \
+#define RUN_S(t, ...)                             \
+    run_s((t), (const uint32_t[]){ __VA_ARGS__ }, \
           sizeof((const uint32_t[]){ __VA_ARGS__ }) / sizeof(uint32_t))
 
 /* ld x3, 0(x1) in S; true if it did not trap. */

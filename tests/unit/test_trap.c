@@ -174,9 +174,9 @@ TEST(timer_interrupt_vectored)
  * cleared. */
 TEST(interrupt_priority)
 {
-    static const unsigned order[] = { RV_IRQ_M_EXT,  RV_IRQ_M_SOFT,
+    static const unsigned order[] = { RV_IRQ_M_EXT,   RV_IRQ_M_SOFT,
                                       RV_IRQ_M_TIMER, RV_IRQ_S_EXT,
-                                      RV_IRQ_S_SOFT, RV_IRQ_S_TIMER };
+                                      RV_IRQ_S_SOFT,  RV_IRQ_S_TIMER };
     struct rvt t;
     rvt_init(&t);
     rv_hart_set_irq(t.h, RV_IRQ_M_EXT, 1);

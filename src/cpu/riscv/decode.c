@@ -711,6 +711,8 @@ static inline unsigned bcache_index(uint64_t paddr)
 void rv_block_flush(struct rv_cpu *cpu)
 {
     memset(cpu->bcache, 0, sizeof(cpu->bcache));
+    /* Give the pages back: the arena refills from its start. */
+    madvise(cpu->arena, cpu->arena_used, MADV_DONTNEED);
     cpu->arena_used = 0;
     cpu->code_gen++;
     cpu->arena_epoch++;
@@ -744,12 +746,12 @@ static bool block_unchanged(const struct rv_block *b, const uint8_t *host)
 struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
                               const uint8_t *host, uint64_t room)
 {
+    const size_t max_need =
+        sizeof(struct rv_block) + (RV_BLOCK_MAX + 1) * sizeof(struct rv_insn);
     struct rv_bcache_entry *e = &cpu->bcache[bcache_index(key)];
     struct rv_block *b;
-    struct rv_insn tmp[RV_BLOCK_MAX];
     unsigned n = 0;
     uint64_t off = 0;
-    size_t need;
 
     if (e->key == key && e->block) {
         b = e->block;
@@ -761,6 +763,12 @@ struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
             return b;
         }
     }
+    /* Decode straight into the arena; the space is only kept if the block
+     * is not empty. */
+    if (cpu->arena_used + max_need > RV_ARENA_SIZE) {
+        rv_block_flush(cpu);
+    }
+    b = (struct rv_block *)(cpu->arena + cpu->arena_used);
     while (n < RV_BLOCK_MAX && off + 2 <= room) {
         uint32_t raw = (uint32_t)host[off] | ((uint32_t)host[off + 1] << 8);
         if ((raw & 3) == 3) {
@@ -770,31 +778,26 @@ struct rv_block *rv_block_get(struct rv_cpu *cpu, uint64_t key,
             raw |= ((uint32_t)host[off + 2] << 16) |
                    ((uint32_t)host[off + 3] << 24);
         }
-        rv_decode(raw, &tmp[n]);
-        off += tmp[n].len;
-        if (rv_ends_block(tmp[n++].op)) {
+        rv_decode(raw, &b->insn[n]);
+        off += b->insn[n].len;
+        if (rv_ends_block(b->insn[n++].op)) {
             break;
         }
     }
     if (n == 0) {
         return NULL;
     }
-    need = (sizeof(struct rv_block) + (n + 1) * sizeof(struct rv_insn) + 15) &
-           ~15ul;
-    if (cpu->arena_used + need > RV_ARENA_SIZE) {
-        rv_block_flush(cpu);
-        e = &cpu->bcache[bcache_index(key)];
-    }
-    b = (struct rv_block *)(cpu->arena + cpu->arena_used);
-    cpu->arena_used += need;
+    cpu->arena_used +=
+        (sizeof(struct rv_block) + (n + 1) * sizeof(struct rv_insn) + 15) &
+        ~15ul;
     b->key = key;
     b->gen = cpu->code_gen;
     b->n = n;
     b->bytes = (uint32_t)off;
     b->succ[0] = b->succ[1] = NULL;
-    b->ends_system = rv_ends_block(tmp[n - 1].op) &&
-                     !(tmp[n - 1].op >= OP_JAL && tmp[n - 1].op <= OP_BGEU);
-    memcpy(b->insn, tmp, n * sizeof(struct rv_insn));
+    b->ends_system =
+        rv_ends_block(b->insn[n - 1].op) &&
+        !(b->insn[n - 1].op >= OP_JAL && b->insn[n - 1].op <= OP_BGEU);
     memset(&b->insn[n], 0, sizeof(b->insn[n]));
     b->insn[n].op = OP_BLOCK_END;
     e->key = key;

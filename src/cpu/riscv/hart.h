@@ -174,9 +174,9 @@ struct rv_bcache_entry {
     struct rv_block *block;
 };
 
-#define RV_BCACHE_BITS 16
+#define RV_BCACHE_BITS 15
 #define RV_BCACHE_SIZE (1u << RV_BCACHE_BITS)
-#define RV_ARENA_SIZE  (8u << 20)
+#define RV_ARENA_SIZE  (6u << 20)
 
 struct rv_cpu {
     struct rv_hart *harts[RV_MAX_HARTS];
