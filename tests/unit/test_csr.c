@@ -355,6 +355,29 @@ TEST(counters_count)
     rvt_free(&t);
 }
 
+TEST(mcountinhibit_stops_counters)
+{
+    struct rvt t;
+    rvt_init(&t);
+    /* IR (bit 2) set: minstret holds still across retired instructions */
+    t.h->x[1] = 4;
+    RVT_PROG(&t, I_CSRW(0x320, 1), I_CSRR(3, 0xb02), I_NOP, I_NOP, I_NOP,
+             I_CSRR(4, 0xb02), I_CSRW(0x320, 0), I_NOP, I_NOP,
+             I_CSRR(5, 0xb02));
+    CHECK(rvt_run(&t, 40));
+    CHECK_EQ(t.h->x[4], t.h->x[3]);
+    /* cleared again: it counts on from where it stopped */
+    CHECK(t.h->x[5] > t.h->x[4]);
+    CHECK(t.h->x[5] - t.h->x[4] <= 4);
+    /* TM (bit 1) is read-only zero */
+    t.h->x[1] = 2;
+    RVT_PROG(&t, I_CSRW(0x320, 1), I_CSRR(3, 0x320));
+    t.h->pc = RVT_CODE;
+    CHECK(rvt_run(&t, 20));
+    CHECK_EQ(t.h->x[3], 0);
+    rvt_free(&t);
+}
+
 TEST(satp_modes)
 {
     struct rvt t;
@@ -513,6 +536,7 @@ int main(void)
     RUN(deleg_registers);
     RUN(counters_gated);
     RUN(counters_count);
+    RUN(mcountinhibit_stops_counters);
     RUN(satp_modes);
     RUN(misa);
     RUN(fcsr);

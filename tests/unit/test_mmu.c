@@ -338,6 +338,20 @@ TEST(pbmt)
     rvt_free(&t);
 }
 
+TEST(pbmt_in_non_leaf_faults)
+{
+    struct rvt t;
+    sv39(&t);
+    t.h->menvcfg |= MENVCFG_PBMTE;
+    CHECK(s_load(&t, 0x5008));
+    /* Svpbmt: PBMT bits are reserved in non-leaf PTEs: page fault */
+    set_pte(&t, PT1, 0, pte(PT2, PTE_V) | (1ull << 61));
+    rv_tlb_flush(t.h);
+    CHECK(!s_load(&t, 0x5008));
+    check_fault(&t, RV_EXC_LOAD_PAGE, 0x5008);
+    rvt_free(&t);
+}
+
 TEST(sfence_vma_after_pte_change)
 {
     struct rvt t;
@@ -534,6 +548,30 @@ TEST(pmp_denials)
 
 /* Page-crossing and misaligned loads through translation fault on the
  * second page with that page's address. */
+TEST(pmp_all_off_denies_s_and_u)
+{
+    struct rvt t;
+    rvt_init(&t);
+    /* priv spec 3.7.1: entries implemented but none matching (all OFF):
+     * S and U accesses fail, M accesses succeed */
+    memset(t.h->pmpcfg, 0, sizeof(t.h->pmpcfg));
+    t.h->pmp_active = false;
+    rv_tlb_flush(t.h);
+    RVT_PROG(&t, I_LD(3, 1, 0));
+    t.h->x[1] = DATA1;
+    rv_set_priv(t.h, RV_PRIV_M);
+    t.h->pc = RVT_CODE;
+    CHECK(rvt_run(&t, 10));
+    CHECK_EQ(t.h->pc, RVT_CODE + 4);
+    rv_set_priv(t.h, RV_PRIV_S);
+    t.h->pc = RVT_CODE;
+    CHECK(rvt_run(&t, 10));
+    CHECK(rvt_in_mtrap(&t));
+    CHECK_EQ(t.h->mcause, RV_EXC_INSN_ACCESS);
+    CHECK_EQ(t.h->mtval, RVT_CODE);
+    rvt_free(&t);
+}
+
 TEST(page_crossing_fault)
 {
     struct rvt t;
@@ -562,10 +600,12 @@ int main(void)
     RUN(non_canonical_addresses);
     RUN(read_only_and_reserved_ptes);
     RUN(pbmt);
+    RUN(pbmt_in_non_leaf_faults);
     RUN(sfence_vma_after_pte_change);
     RUN(mprv);
     RUN(sv48_sv57);
     RUN(pmp_denials);
+    RUN(pmp_all_off_denies_s_and_u);
     RUN(page_crossing_fault);
     HARNESS_END();
 }

@@ -123,6 +123,39 @@ static void pmpaddr_write(struct rv_hart *h, unsigned i, uint64_t val)
     pmp_changed(h);
 }
 
+#define INHIBIT_CY 1ull
+#define INHIBIT_IR 4ull
+
+static uint64_t cycle_read(const struct rv_hart *h)
+{
+    return (h->mcountinhibit & INHIBIT_CY) ? h->mcycle_frozen
+                                           : h->instret + h->mcycle_off;
+}
+
+static uint64_t instret_read(const struct rv_hart *h)
+{
+    return (h->mcountinhibit & INHIBIT_IR) ? h->minstret_frozen
+                                           : h->instret + h->minstret_off;
+}
+
+static void mcountinhibit_write(struct rv_hart *h, uint64_t v)
+{
+    uint64_t old = h->mcountinhibit;
+
+    v &= 0xfffffffdull; /* bit 1 (TM) is read-only zero */
+    if ((v & ~old) & INHIBIT_CY) {
+        h->mcycle_frozen = cycle_read(h);
+    } else if ((old & ~v) & INHIBIT_CY) {
+        h->mcycle_off = h->mcycle_frozen - h->instret;
+    }
+    if ((v & ~old) & INHIBIT_IR) {
+        h->minstret_frozen = instret_read(h) + 1; /* this one retires */
+    } else if ((old & ~v) & INHIBIT_IR) {
+        h->minstret_off = h->minstret_frozen - h->instret - 1;
+    }
+    h->mcountinhibit = v;
+}
+
 /* Counter access from S or U (Zicntr/Zihpm gating). */
 static bool counter_allowed(const struct rv_hart *h, unsigned bit)
 {
@@ -146,9 +179,9 @@ static bool csr_read(struct rv_hart *h, unsigned csr, uint64_t *v)
         if (!counter_allowed(h, csr - 0xc00)) {
             return false;
         }
-        *v = csr == 0xc00   ? h->instret + h->mcycle_off
+        *v = csr == 0xc00   ? cycle_read(h)
              : csr == 0xc01 ? rv_time_now(h->cpu)
-             : csr == 0xc02 ? h->instret + h->minstret_off
+             : csr == 0xc02 ? instret_read(h)
                             : 0;
         return true;
     }
@@ -279,10 +312,10 @@ static bool csr_read(struct rv_hart *h, unsigned csr, uint64_t *v)
         *v = mip_read(h);
         return true;
     case 0xb00:
-        *v = h->instret + h->mcycle_off;
+        *v = cycle_read(h);
         return true;
     case 0xb02:
-        *v = h->instret + h->minstret_off;
+        *v = instret_read(h);
         return true;
     }
     return false;
@@ -402,7 +435,7 @@ static bool csr_write(struct rv_hart *h, unsigned csr, uint64_t v)
         return true;
     }
     case 0x320:
-        h->mcountinhibit = v & 0xfffffffdull;
+        mcountinhibit_write(h, v);
         return true;
     case 0x340:
         h->mscratch = v;
@@ -425,11 +458,19 @@ static bool csr_write(struct rv_hart *h, unsigned csr, uint64_t v)
         return true;
     }
     case 0xb00:
-        h->mcycle_off = v - h->instret;
+        if (h->mcountinhibit & INHIBIT_CY) {
+            h->mcycle_frozen = v;
+        } else {
+            h->mcycle_off = v - h->instret;
+        }
         return true;
     case 0xb02:
         /* The writing instruction itself still retires after the write. */
-        h->minstret_off = v - h->instret - 1;
+        if (h->mcountinhibit & INHIBIT_IR) {
+            h->minstret_frozen = v;
+        } else {
+            h->minstret_off = v - h->instret - 1;
+        }
         return true;
     }
     return true;

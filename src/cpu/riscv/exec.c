@@ -402,41 +402,41 @@ static unsigned exec_run(struct rv_hart *h, const struct rv_block *b,
     uint64_t v;
     unsigned rm;
 
-#define IDX ((unsigned)(in - b->insn))
+#define IDX        ((unsigned)(in - b->insn))
 #define DISPATCH() goto *labels[in->op]
 /* Leave after a trap or a system instruction: k retired in this block. */
-#define EXIT(k)                                                                \
-    do {                                                                       \
-        h->instret += (k);                                                     \
-        end->clean = false;                                                    \
-        return retired + (k);                                                  \
+#define EXIT(k)               \
+    do {                      \
+        h->instret += (k);    \
+        end->clean = false;   \
+        return retired + (k); \
     } while (0)
 /* The block ended at a branch, a jump or its sentinel with h->pc set: go
  * straight on to a linked successor in the same page while the budget
  * lasts and nobody kicked, else return so the caller looks it up. */
-#define CHAIN(k)                                                               \
-    do {                                                                       \
-        unsigned k_ = (k);                                                     \
-        uint64_t npc = h->pc;                                                  \
-        h->instret += k_;                                                      \
-        retired += k_;                                                         \
-        if (((npc ^ bpc) & RV_PAGE_MASK) == 0 && retired < budget &&           \
-            !atomic_load_explicit(&cpu->kicked, memory_order_relaxed)) {       \
-            const struct rv_block *nb = b->succ[npc != bpc + b->bytes];        \
-            if (nb &&                                                          \
-                nb->key == b->key - (bpc & (RV_PAGE_SIZE - 1)) +               \
-                               (npc & (RV_PAGE_SIZE - 1)) &&                   \
-                nb->gen == cpu->code_gen) {                                    \
-                b = nb;                                                        \
-                bpc = pc = npc;                                                \
-                in = b->insn;                                                  \
-                DISPATCH();                                                    \
-            }                                                                  \
-        }                                                                      \
-        end->block = b;                                                        \
-        end->pc = bpc;                                                         \
-        end->clean = !b->ends_system;                                          \
-        return retired;                                                        \
+#define CHAIN(k)                                                         \
+    do {                                                                 \
+        unsigned k_ = (k);                                               \
+        uint64_t npc = h->pc;                                            \
+        h->instret += k_;                                                \
+        retired += k_;                                                   \
+        if (((npc ^ bpc) & RV_PAGE_MASK) == 0 && retired < budget &&     \
+            !atomic_load_explicit(&cpu->kicked, memory_order_relaxed)) { \
+            const struct rv_block *nb = b->succ[npc != bpc + b->bytes];  \
+            if (nb &&                                                    \
+                nb->key == b->key - (bpc & (RV_PAGE_SIZE - 1)) +         \
+                               (npc & (RV_PAGE_SIZE - 1)) &&             \
+                nb->gen == cpu->code_gen) {                              \
+                b = nb;                                                  \
+                bpc = pc = npc;                                          \
+                in = b->insn;                                            \
+                DISPATCH();                                              \
+            }                                                            \
+        }                                                                \
+        end->block = b;                                                  \
+        end->pc = bpc;                                                   \
+        end->clean = !b->ends_system;                                    \
+        return retired;                                                  \
     } while (0)
 #define NEXT()         \
     do {               \

@@ -120,6 +120,8 @@ struct rv_hart {
     uint64_t instret;      /* retired instructions (also cycle) */
     uint64_t minstret_off; /* minstret = instret + off, for CSR writes */
     uint64_t mcycle_off;
+    /* Values held while mcountinhibit stops mcycle (CY) or minstret (IR). */
+    uint64_t mcycle_frozen, minstret_frozen;
 
     /* LR/SC reservation; cleared whenever the hart is switched out. */
     uint64_t res_addr;

@@ -94,7 +94,9 @@ static bool pmp_allows(const struct rv_hart *h, uint64_t pa, uint64_t len,
 
     *whole_page = true;
     if (!h->pmp_active) {
-        return true;
+        /* Priv spec 3.7.1: with PMP entries implemented, an S or U access
+         * that matches none fails, even when all are off. */
+        return priv == RV_PRIV_M;
     }
     for (unsigned i = 0; i < RV_NUM_PMP; i++) {
         uint64_t lo, hi;
@@ -189,7 +191,8 @@ static unsigned walk(struct rv_hart *h, uint64_t va, enum rv_access acc,
         }
         uint64_t ppn = (pte & PTE_PPN_MASK) >> 10;
         if (!(pte & (PTE_R | PTE_X))) {
-            if (lvl == 0) {
+            /* Svpbmt: PBMT is reserved in non-leaf PTEs and faults. */
+            if (lvl == 0 || (pte & PTE_PBMT)) {
                 return fault_cause(acc, true);
             }
             base = ppn << RV_PAGE_SHIFT;
