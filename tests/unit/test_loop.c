@@ -80,9 +80,13 @@ TEST(timer_rearm)
     loop_timer_arm(t, now + 20000000);
     loop_timer_arm(q, now + 10000000);
     loop_run();
-    CHECK_EQ(norder, 0);
-    loop_timer_arm(q, now + 30000000);
-    loop_run();
+    /* Whether t has fired by now depends on how late this thread ran (a
+     * loaded machine may see both deadlines pass at once), so only the
+     * outcome is checked: t fires once, and not before its new deadline. */
+    if (norder == 0) {
+        loop_timer_arm(q, now + 30000000);
+        loop_run();
+    }
     CHECK_EQ(norder, 1);
     CHECK(fired_at[0] >= now + 20000000);
     loop_timer_free(t);
