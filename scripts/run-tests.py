@@ -358,6 +358,48 @@ def lsan_works(env):
         shutil.rmtree(d, ignore_errors=True)
 
 
+FUZZ_SECONDS = int(os.environ.get("SWEDE_FUZZ_SECONDS", "60"))
+
+
+def fuzz_short_runs(tally, env):
+    """A short real libFuzzer run of every target (the replay of corpora
+    and regressions is the meson 'fuzz' suite). New corpus entries go to
+    a scratch directory; a crash fails the test and leaves its input in
+    build-asan/fuzz-artifacts/ to be added to tests/fuzz/regressions/."""
+    step("short libFuzzer runs (%ds each)" % FUZZ_SECONDS)
+    t = time.monotonic()
+    fdir = os.path.join(ROOT, "build-asan", "tests", "fuzz")
+    targets = sorted(f[len("fuzz_"):] for f in os.listdir(fdir)
+                     if f.startswith("fuzz_") and
+                     os.access(os.path.join(fdir, f), os.X_OK)) \
+        if os.path.isdir(fdir) else []
+    if not targets:
+        tally.broken("short libFuzzer runs", "no fuzz_* binaries were built")
+        return
+    passed, failures = 0, []
+    arts = os.path.join(ROOT, "build-asan", "fuzz-artifacts")
+    os.makedirs(arts, exist_ok=True)
+    for name in targets:
+        scratch = tempfile.mkdtemp(prefix="swede-fuzz-%s-" % name)
+        corpus = os.path.join(ROOT, "tests", "fuzz", "corpus", name)
+        cmd = [os.path.join(fdir, "fuzz_" + name), scratch,
+               "-max_total_time=%d" % FUZZ_SECONDS, "-timeout=10",
+               "-rss_limit_mb=2048", "-print_final_stats=1",
+               "-artifact_prefix=%s/%s-" % (arts, name)]
+        if os.path.isdir(corpus):
+            cmd.append(corpus)
+        rc = run(cmd, env=env, timeout=FUZZ_SECONDS + 120)
+        shutil.rmtree(scratch, ignore_errors=True)
+        say("%s fuzz/%s" % ("ok  " if rc == 0 else "FAIL", name))
+        if rc == 0:
+            passed += 1
+        else:
+            failures.append("libFuzzer run of %s (exit %d; see %s)"
+                            % (name, rc, arts))
+    tally.add("short libFuzzer runs", passed, len(failures), 0, failures,
+              time.monotonic() - t)
+
+
 def main_run(args):
     tally = Tally()
     base_env = dict(os.environ)
@@ -388,7 +430,8 @@ def main_run(args):
         asan_ok = build(tally, "ASan+UBSan build (build-asan/, clang)",
                         "build-asan",
                         ["-Db_sanitize=address,undefined",
-                         "-Db_lundef=false", "-Dwerror=true"], asan_env)
+                         "-Db_lundef=false", "-Dwerror=true",
+                         "-Dfuzzing=true"], asan_env)
         works, why = lsan_works(base_env)
         asan_env["ASAN_OPTIONS"] = "detect_leaks=%d" % works
         say("run-tests: %s: ASAN_OPTIONS=%s UBSAN_OPTIONS=%s"
@@ -415,6 +458,9 @@ def main_run(args):
     if asan_ok:
         meson_test(tally, "meson test: build-asan/ (%s) under ASan+UBSan"
                    % ", ".join(SUITES), "build-asan", asan_env, multiplier=4)
+
+    if asan_ok:
+        fuzz_short_runs(tally, asan_env)
 
     fenv = dict(base_env, SWEDE=os.path.join(ROOT, "build", "swede"),
                 KIT=os.path.join(ROOT, "kit"), SWEDE_TEST_REQUIRE_KIT="1")
