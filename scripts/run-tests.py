@@ -370,7 +370,8 @@ def fuzz_short_runs(tally, env):
     t = time.monotonic()
     fdir = os.path.join(ROOT, "build-asan", "tests", "fuzz")
     targets = sorted(f[len("fuzz_"):] for f in os.listdir(fdir)
-                     if f.startswith("fuzz_") and
+                     if f.startswith("fuzz_") and "." not in f and
+                     os.path.isfile(os.path.join(fdir, f)) and
                      os.access(os.path.join(fdir, f), os.X_OK)) \
         if os.path.isdir(fdir) else []
     if not targets:

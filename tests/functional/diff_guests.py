@@ -74,12 +74,12 @@ def build():
         raise RuntimeError("tests/guests/build.sh failed:\n" + _built[1])
 
 
-def transcript(cmd):
+def transcript(cmd, timeout=None):
     """Run cmd; return its console output with a final "[exit N]" line."""
     try:
         r = subprocess.run(cmd, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=TIMEOUT)
+                           timeout=timeout or TIMEOUT)
         out, rc = r.stdout, str(r.returncode)
         err = r.stderr.decode("utf-8", "replace")
     except subprocess.TimeoutExpired as e:
@@ -130,7 +130,14 @@ class GuestTest(unittest.TestCase):
         """qemu-system-riscv64 still matches the stored reference"""
         if not QEMU_SYSTEM:
             self.skipTest("qemu-system-riscv64 not installed")
-        got, err = transcript(system_cmd(QEMU_SYSTEM, self.elf(), self.smp))
+        got, err = transcript(system_cmd(QEMU_SYSTEM, self.elf(), self.smp),
+                              timeout=max(TIMEOUT, 90))
+        if got.endswith("[exit timeout]\n"):
+            # The oracle itself ran out of time (QEMU's multi-threaded TCG
+            # on a loaded 2-core machine): nothing was learnt about the
+            # reference either way, so this is not a result.
+            self.skipTest("qemu-system-riscv64 timed out; reference not "
+                          "rechecked")
         compare(self, expected(self.name), got, "qemu-system-riscv64", err)
 
     def test_qemu_user(self):
