@@ -408,7 +408,8 @@ static void decode32(uint32_t raw, struct rv_insn *d)
         break;
     case 0x0f:
         if (f3 == 0) {
-            d->op = OP_FENCE;
+            /* PAUSE (Zihintpause) is the FENCE with pred=W, succ=0 */
+            d->op = raw == 0x0100000fu ? OP_PAUSE : OP_FENCE;
         } else if (f3 == 1) {
             d->op = OP_FENCE_I;
         } else if (f3 == 2 && rd == 0) {
@@ -684,6 +685,7 @@ static bool rv_ends_block(unsigned op)
     case OP_BGE:
     case OP_BLTU:
     case OP_BGEU:
+    case OP_PAUSE:
     case OP_FENCE_I:
     case OP_ECALL:
     case OP_EBREAK:

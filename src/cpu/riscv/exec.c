@@ -295,6 +295,7 @@ static unsigned exec_run(struct rv_hart *h, const struct rv_block *b,
         [OP_SRAW] = &&L_OP_SRAW,
         [OP_FENCE] = &&L_OP_FENCE,
         [OP_FENCE_I] = &&L_OP_FENCE_I,
+        [OP_PAUSE] = &&L_OP_PAUSE,
         [OP_ECALL] = &&L_OP_ECALL,
         [OP_EBREAK] = &&L_OP_EBREAK,
         [OP_MRET] = &&L_OP_MRET,
@@ -601,6 +602,12 @@ L_OP_SRAW:
     NEXT();
 L_OP_FENCE:
     NEXT();
+L_OP_PAUSE:
+    /* A hart spinning on a lock held by another hart gives up the rest of
+     * its slice (harts share one thread, see cpu.c). */
+    h->yielded = true;
+    h->pc = pc + in->len;
+    EXIT(IDX + 1);
 L_OP_FENCE_I:
     rv_block_invalidate(h->cpu);
     h->pc = pc + in->len;
@@ -1107,7 +1114,8 @@ void rv_exec_slice(struct rv_hart *h, uint64_t budget)
     struct rv_block *prev = NULL;
     uint64_t prev_pc = 0, prev_epoch = 0;
 
-    while (done < budget && !h->wfi) {
+    h->yielded = false;
+    while (done < budget && !h->wfi && !h->yielded) {
         if (unlikely(check_irq)) {
             check_irq = false;
             if (rv_pending_irqs(h) && rv_check_interrupts(h)) {

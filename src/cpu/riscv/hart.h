@@ -127,7 +127,8 @@ struct rv_hart {
     uint64_t res_addr;
     bool res_valid;
 
-    bool wfi; /* waiting for an interrupt */
+    bool wfi;     /* waiting for an interrupt */
+    bool yielded; /* ran PAUSE: end the slice so other harts run */
     /* S-mode TLB entries for U pages were filled (SUM/MXR clears must
      * flush them). */
     bool tlb_has_sum;

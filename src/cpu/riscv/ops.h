@@ -61,6 +61,7 @@ enum rv_op {
     OP_SRAW,
     OP_FENCE,
     OP_FENCE_I,
+    OP_PAUSE, /* Zihintpause: a spinning hart yields */
     OP_ECALL,
     OP_EBREAK,
     OP_MRET,
