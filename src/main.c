@@ -20,8 +20,8 @@
  * main loop (blocked in every thread), never in a signal handler.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -33,6 +33,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "backend/block.h"
 #include "board/board.h"
 #include "core/chardev.h"
 #include "core/error.h"
@@ -42,6 +43,7 @@
 #include "core/panic_watch.h"
 #include "core/runstate.h"
 #include "cpu/riscv/rv.h"
+#include "hw/models.h"
 
 #define MAIN_RUNSTATE_POLL_NS (20 * 1000 * 1000ull)
 
@@ -65,6 +67,10 @@ enum main_opt_id {
     OPT_MONITOR,
     OPT_NODEFAULTS,
     OPT_ACCEL,
+    OPT_DEVICE,
+    OPT_DRIVE,
+    OPT_CHARDEV,
+    OPT_GLOBAL,
     OPT_VERSION,
     OPT_HELP,
 };
@@ -96,6 +102,10 @@ static const struct main_opt main_opts[] = {
     { "monitor", true, OPT_MONITOR },
     { "nodefaults", false, OPT_NODEFAULTS },
     { "accel", true, OPT_ACCEL },
+    { "device", true, OPT_DEVICE },
+    { "drive", true, OPT_DRIVE },
+    { "chardev", true, OPT_CHARDEV },
+    { "global", true, OPT_GLOBAL },
     { "version", false, OPT_VERSION },
     { "h", false, OPT_HELP },
     { "help", false, OPT_HELP },
@@ -104,6 +114,13 @@ static const struct main_opt main_opts[] = {
 /* What the command line asks for besides running a machine. */
 struct main_args {
     bool help, version, machine_help;
+    bool device_help;
+    const struct device_model *props_help; /* -device NAME,help */
+    unsigned drives_none, drives_virtio;   /* for automatic drive ids */
+    /* -drive ...,if=virtio: the devices made for them, added after the
+     * -device list as QEMU does. */
+    struct opts *auto_devices;
+    unsigned nauto_devices;
     bool nodefaults;
     const char *log_items, *log_file;
     const char *serial_arg; /* -serial as typed */
@@ -153,6 +170,23 @@ static void main_usage(void)
         "  -append STRING        kernel command line (needs -kernel)\n"
         "  -dtb FILE             use this device tree (/chosen is updated)\n"
         "  -no-reboot            exit instead of rebooting the guest\n"
+        "\n"
+        "Devices and backends:\n"
+        "  -device NAME[,prop=VALUE...]\n"
+        "                        add a device (-device help lists them,\n"
+        "                        -device NAME,help its properties); virtio\n"
+        "                        devices fill the 8 virtio-mmio slots\n"
+        "  -drive file=FILE[,format=raw][,if=none|virtio][,id=ID]\n"
+        "         [,readonly=on][,cache=MODE][,aio=io_uring]\n"
+        "         [,discard=unmap|ignore]\n"
+        "                        a disk image; if=none (the default) waits\n"
+        "                        for -device virtio-blk-device,drive=ID,\n"
+        "                        if=virtio adds that device itself\n"
+        "  -chardev BACKEND,id=ID[,...]\n"
+        "                        a character backend for chardev=ID\n"
+        "                        (null, file, socket, stdio, pty)\n"
+        "  -global virtio-mmio.force-legacy=false\n"
+        "                        accepted (virtio-mmio is always modern)\n"
         "\n"
         "Display and serial:\n"
         "  -nographic            no display, serial on stdio; this is also\n"
@@ -371,6 +405,303 @@ static int main_parse_serial(const char *val, struct main_args *a,
     return 0;
 }
 
+/* Append a parsed option to a growing array (taking over o's contents). */
+static int main_opts_push(struct opts **arr, unsigned *n, struct opts *o,
+                          const char *opt, struct error *err)
+{
+    struct opts *a = realloc(*arr, (*n + 1) * sizeof(**arr));
+    if (!a) {
+        opts_free(o);
+        return err_set(err, -ENOMEM, "%s: out of memory", opt);
+    }
+    a[(*n)++] = *o;
+    *arr = a;
+    return 0;
+}
+
+/* The entry of arr[0..n) whose id is id, or NULL. */
+static const struct opts *main_find_id(const struct opts *arr, unsigned n,
+                                       const char *id)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const char *other = opts_get(&arr[i], "id");
+        if (other && strcmp(other, id) == 0) {
+            return &arr[i];
+        }
+    }
+    return NULL;
+}
+
+/* QEMU's ids: a letter, then letters, digits, '-', '.', '_'. */
+static bool main_id_valid(const char *id)
+{
+    if (!((*id >= 'a' && *id <= 'z') || (*id >= 'A' && *id <= 'Z'))) {
+        return false;
+    }
+    for (const char *p = id; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+                  *p == '_';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int main_check_id(const char *opt, const char *val, const char *id,
+                         const struct opts *arr, unsigned n, struct error *err)
+{
+    if (!main_id_valid(id)) {
+        return err_set(err, -EINVAL,
+                       "%s %s: invalid id '%s' (use a letter, then letters, "
+                       "digits, '-', '.' or '_')",
+                       opt, val, id);
+    }
+    if (main_find_id(arr, n, id)) {
+        return err_set(err, -EINVAL,
+                       "%s %s: duplicate id '%s' (give each %s its own id)",
+                       opt, val, id, opt);
+    }
+    return 0;
+}
+
+static int main_parse_device(const char *val, struct main_args *a,
+                             struct error *err)
+{
+    struct opts o = { 0 };
+    int r = opts_parse(&o, val, "driver", "-device", err);
+    if (r < 0) {
+        return r;
+    }
+    const char *name = opts_get(&o, "driver");
+    const struct device_model *m = NULL;
+    if (!name) {
+        r = err_set(err, -EINVAL,
+                    "-device %s: no device name (use -device NAME,..., "
+                    "-device help lists them)",
+                    val);
+    } else if (strcmp(name, "help") == 0 || strcmp(name, "?") == 0) {
+        a->device_help = true;
+    } else if (!(m = model_find(name))) {
+        r = err_set(err, -EINVAL,
+                    "-device %s: unknown device (use -device help to list "
+                    "them)",
+                    name);
+    } else if (opts_get(&o, "help")) {
+        a->props_help = m;
+    } else {
+        r = model_check_opts(m, &o, err);
+        const char *id = opts_get(&o, "id");
+        if (r == 0 && id) {
+            r = main_check_id("-device", val, id, main_cfg.devices,
+                              main_cfg.ndevices, err);
+        }
+        if (r == 0) {
+            return main_opts_push(&main_cfg.devices, &main_cfg.ndevices, &o,
+                                  "-device", err);
+        }
+    }
+    opts_free(&o);
+    return r;
+}
+
+/* Add ",key=value" (value escaped) to an option string; malloc'd. */
+static char *main_opts_append(const char *str, const char *key,
+                              const char *value)
+{
+    size_t len = strlen(str) + strlen(key) + 2 * strlen(value) + 3;
+    char *out = malloc(len);
+    if (!out) {
+        return NULL;
+    }
+    char *p = out + sprintf(out, "%s%s%s=", str, *str ? "," : "", key);
+    for (const char *v = value; *v; v++) {
+        *p++ = *v;
+        if (*v == ',') {
+            *p++ = ',';
+        }
+    }
+    *p = '\0';
+    return out;
+}
+
+static int main_parse_drive(const char *val, struct main_args *a,
+                            struct error *err)
+{
+    struct opts o = { 0 };
+    int r = opts_parse(&o, val, NULL, "-drive", err);
+    if (r == 0) {
+        r = opts_check_known(&o, blk_drive_keys, "-drive", err);
+    }
+    if (r < 0) {
+        opts_free(&o);
+        return r;
+    }
+    const char *file = opts_get(&o, "file");
+    const char *ifname = opts_get(&o, "if");
+    const char *id = opts_get(&o, "id");
+    bool is_virtio = false;
+    if (!file || !*file) {
+        r = err_set(err, -EINVAL,
+                    "-drive %s: file= is required (use -drive "
+                    "file=IMAGE,format=raw,...)",
+                    val);
+    } else if (ifname && strcmp(ifname, "none") != 0 &&
+               strcmp(ifname, "virtio") != 0) {
+        r = err_set(err, -EINVAL,
+                    "-drive %s: if=%s is not supported by the virt machine "
+                    "(use if=virtio, or if=none with -device "
+                    "virtio-blk-device,drive=ID)",
+                    val, ifname);
+    } else if (id) {
+        r = main_check_id("-drive", val, id, main_cfg.drives, main_cfg.ndrives,
+                          err);
+    }
+    if (r < 0) {
+        opts_free(&o);
+        return r;
+    }
+    is_virtio = ifname && strcmp(ifname, "virtio") == 0;
+    if (main_cfg.ndrives >= VM_MAX_BACKENDS) {
+        opts_free(&o);
+        return err_set(err, -EINVAL, "-drive %s: more than %u drives", val,
+                       VM_MAX_BACKENDS);
+    }
+    /* What the backend sees: an id always (QEMU's none0, none1, ... and
+     * virtio0, ... when none is given) and if=none (an if=virtio drive is
+     * an if=none drive plus the device made below). The last of a
+     * repeated key wins, so appending is enough. */
+    char auto_id[32];
+    if (!id || is_virtio) {
+        char *spec = strdup(val);
+        if (spec && !id) {
+            do {
+                snprintf(auto_id, sizeof(auto_id), "%s%u",
+                         is_virtio ? "virtio" : "none",
+                         is_virtio ? a->drives_virtio++ : a->drives_none++);
+            } while (main_find_id(main_cfg.drives, main_cfg.ndrives, auto_id));
+            char *t = main_opts_append(spec, "id", auto_id);
+            free(spec);
+            spec = t;
+        }
+        if (spec && is_virtio) {
+            char *t = main_opts_append(spec, "if", "none");
+            free(spec);
+            spec = t;
+        }
+        opts_free(&o);
+        r = spec ? opts_parse(&o, spec, NULL, "-drive", err)
+                 : err_set(err, -ENOMEM, "-drive: out of memory");
+        free(spec);
+        if (r < 0) {
+            return r;
+        }
+        id = opts_get(&o, "id");
+    }
+    if (is_virtio) {
+        struct opts dev = { 0 };
+        char *spec = main_opts_append("driver=virtio-blk-device", "drive", id);
+        r = spec ? opts_parse(&dev, spec, NULL, "-drive", err)
+                 : err_set(err, -ENOMEM, "-drive: out of memory");
+        free(spec);
+        if (r == 0) {
+            r = main_opts_push(&a->auto_devices, &a->nauto_devices, &dev,
+                               "-drive", err);
+        }
+        if (r < 0) {
+            opts_free(&o);
+            return r;
+        }
+    }
+    return main_opts_push(&main_cfg.drives, &main_cfg.ndrives, &o, "-drive",
+                          err);
+}
+
+static int main_parse_chardev(const char *val, struct error *err)
+{
+    struct opts o = { 0 };
+    int r = opts_parse(&o, val, "backend", "-chardev", err);
+    if (r < 0) {
+        return r;
+    }
+    const char *id = opts_get(&o, "id");
+    if (!opts_get(&o, "backend")) {
+        r = err_set(err, -EINVAL,
+                    "-chardev %s: no backend (use -chardev BACKEND,id=ID,...)",
+                    val);
+    } else if (!id) {
+        r = err_set(err, -EINVAL,
+                    "-chardev %s: id= is required (use -chardev "
+                    "BACKEND,id=ID,...)",
+                    val);
+    } else {
+        r = main_check_id("-chardev", val, id, main_cfg.chardevs,
+                          main_cfg.nchardevs, err);
+    }
+    if (r == 0 && main_cfg.nchardevs >= VM_MAX_BACKENDS) {
+        r = err_set(err, -EINVAL, "-chardev %s: more than %u chardevs", val,
+                    VM_MAX_BACKENDS);
+    }
+    if (r < 0) {
+        opts_free(&o);
+        return r;
+    }
+    return main_opts_push(&main_cfg.chardevs, &main_cfg.nchardevs, &o,
+                          "-chardev", err);
+}
+
+/*
+ * -global DRIVER.PROP=VALUE or -global driver=D,property=P,value=V. The
+ * only one accepted is virtio-mmio.force-legacy=false, which QEMU command
+ * lines carry so that virtio-gpu/input drivers bind: swede's virtio-mmio
+ * is always version 2, so it changes nothing.
+ */
+static int main_parse_global(const char *val, struct error *err)
+{
+    static const char *const known[] = { "driver", "property", "value", NULL };
+    struct opts o = { 0 };
+    char drv[64] = "", prop[64] = "";
+    const char *value = NULL;
+    int r = 0;
+    const char *eq = strchr(val, '=');
+    const char *dot = strchr(val, '.');
+    if (dot && eq && dot < eq) {
+        snprintf(drv, sizeof(drv), "%.*s", (int)(dot - val), val);
+        snprintf(prop, sizeof(prop), "%.*s", (int)(eq - dot - 1), dot + 1);
+        value = eq + 1;
+    } else {
+        r = opts_parse(&o, val, NULL, "-global", err);
+        if (r == 0) {
+            r = opts_check_known(&o, known, "-global", err);
+        }
+        if (r == 0 && opts_get(&o, "driver") && opts_get(&o, "property")) {
+            snprintf(drv, sizeof(drv), "%s", opts_get(&o, "driver"));
+            snprintf(prop, sizeof(prop), "%s", opts_get(&o, "property"));
+            value = opts_get(&o, "value");
+        }
+    }
+    if (r == 0 && strcmp(drv, "virtio-mmio") == 0 &&
+        strcmp(prop, "force-legacy") == 0 && value &&
+        (strcmp(value, "false") == 0 || strcmp(value, "off") == 0 ||
+         strcmp(value, "no") == 0)) {
+        r = 0;
+    } else if (r == 0 && strcmp(drv, "virtio-mmio") == 0 &&
+               strcmp(prop, "force-legacy") == 0) {
+        r = err_set(err, -EINVAL,
+                    "-global %s: swede's virtio-mmio is always modern "
+                    "(version 2); only force-legacy=false is accepted",
+                    val);
+    } else if (r == 0) {
+        r = err_set(err, -EINVAL,
+                    "-global %s: not supported (the only global accepted is "
+                    "virtio-mmio.force-legacy=false)",
+                    val);
+    }
+    opts_free(&o);
+    return r;
+}
+
 static int main_parse_one(const struct main_opt *o, const char *arg,
                           const char *val, struct main_args *a,
                           struct error *err)
@@ -444,6 +775,14 @@ static int main_parse_one(const struct main_opt *o, const char *arg,
                            val);
         }
         return 0;
+    case OPT_DEVICE:
+        return main_parse_device(val, a, err);
+    case OPT_DRIVE:
+        return main_parse_drive(val, a, err);
+    case OPT_CHARDEV:
+        return main_parse_chardev(val, err);
+    case OPT_GLOBAL:
+        return main_parse_global(val, err);
     case OPT_VERSION:
         a->version = true;
         return 0;
@@ -472,9 +811,10 @@ static int main_parse(int argc, char **argv, struct main_args *a,
                                arg);
             }
             return err_set(err, -EINVAL,
-                           "%s: unexpected argument (disk "
-                           "images are not supported yet; see swede --help)",
-                           arg);
+                           "%s: unexpected argument (give disk images "
+                           "with -drive file=%s,if=virtio; see swede "
+                           "--help)",
+                           arg, arg);
         }
         const char *val = NULL;
         if (o->has_arg) {
@@ -488,9 +828,21 @@ static int main_parse(int argc, char **argv, struct main_args *a,
             return r;
         }
     }
-    if (a->help || a->version || a->machine_help) {
+    if (a->help || a->version || a->machine_help || a->device_help ||
+        a->props_help) {
         return 0;
     }
+    /* -drive if=virtio devices come after the -device list, as in QEMU. */
+    for (unsigned i = 0; i < a->nauto_devices; i++) {
+        int r = main_opts_push(&main_cfg.devices, &main_cfg.ndevices,
+                               &a->auto_devices[i], "-drive", err);
+        if (r < 0) {
+            return r;
+        }
+    }
+    free(a->auto_devices);
+    a->auto_devices = NULL;
+    a->nauto_devices = 0;
     if (!main_cfg.ram_arg) {
         static char dflt[32];
         main_cfg.ram_size = main_cfg.board->default_ram;
@@ -675,6 +1027,55 @@ static void main_fail(const struct error *err)
     exit(1);
 }
 
+/* Open every -chardev and -drive backend before the board is built, so
+ * that the devices can take them (vm_take_chardev/vm_take_drive). */
+static int main_open_backends(struct error *err)
+{
+    for (unsigned i = 0; i < main_cfg.nchardevs; i++) {
+        const struct opts *o = &main_cfg.chardevs[i];
+        struct chardev *chr = chardev_open(o, err);
+        if (!chr) {
+            if (!err_is_set(err)) {
+                err_set(err, -EINVAL, "-chardev %s,id=%s: cannot open",
+                        opts_get(o, "backend"), opts_get(o, "id"));
+            }
+            return err->code;
+        }
+        main_vm.chardevs[main_vm.nchardevs++] =
+            (struct vm_chardev){ .id = opts_get(o, "id"), .chr = chr };
+    }
+    for (unsigned i = 0; i < main_cfg.ndrives; i++) {
+        const struct opts *o = &main_cfg.drives[i];
+        struct blk_backend *blk = blk_backend_open(o, err);
+        if (!blk) {
+            if (!err_is_set(err)) {
+                err_set(err, -EINVAL, "-drive file=%s: cannot open",
+                        opts_get(o, "file"));
+            }
+            return err->code;
+        }
+        main_vm.drives[main_vm.ndrives++] =
+            (struct vm_drive){ .id = opts_get(o, "id"), .blk = blk };
+    }
+    return 0;
+}
+
+/* As QEMU, a -drive no device uses is allowed (if=none is the virt
+ * machine's default), but it is almost always a mistake: say so. */
+static void main_warn_unused_drives(void)
+{
+    for (unsigned i = 0; i < main_vm.ndrives; i++) {
+        if (!main_vm.drives[i].taken) {
+            fprintf(stderr,
+                    "swede: warning: -drive file=%s,id=%s: no device uses "
+                    "this drive (add -device virtio-blk-device,drive=%s, "
+                    "or use if=virtio)\n",
+                    opts_get(&main_cfg.drives[i], "file"), main_vm.drives[i].id,
+                    main_vm.drives[i].id);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct error err = { 0 };
@@ -694,6 +1095,14 @@ int main(int argc, char **argv)
     }
     if (args.machine_help) {
         main_machine_help();
+        return 0;
+    }
+    if (args.device_help) {
+        models_print_help(stdout);
+        return 0;
+    }
+    if (args.props_help) {
+        model_print_props(args.props_help, stdout);
         return 0;
     }
     if (args.log_items) {
@@ -741,6 +1150,9 @@ int main(int argc, char **argv)
     if (main_vm.serial) {
         chardev_set_output_tap(main_vm.serial, main_console_tap, NULL);
     }
+    if (main_open_backends(&err) < 0) {
+        main_fail(&err);
+    }
     if (main_cfg.board->build(&main_vm, &err) < 0) {
         if (!err_is_set(&err)) {
             err_set(&err, -EINVAL, "-machine %s: cannot build the machine",
@@ -748,6 +1160,7 @@ int main(int argc, char **argv)
         }
         main_fail(&err);
     }
+    main_warn_unused_drives();
     /* Loading read whole images into the heap; hand that memory back. */
     malloc_trim(0);
     if (main_cfg.dumpdtb) {

@@ -15,13 +15,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/options.h"
 #include "mem/mem.h"
 
+struct blk_backend;
 struct board_ops;
+struct device_instance;
 struct bus;
 struct chardev;
 struct error;
 struct rv_cpu;
+struct virtio_dev;
 
 /* Everything the command line says about the machine. Strings point into
  * argv or into storage main.c owns for the life of the process. */
@@ -41,6 +45,29 @@ struct vm_config {
     const char *pidfile; /* NULL when unset */
     bool nographic;
     bool no_reboot;
+    /* -device, -drive and -chardev, parsed, in command-line order. */
+    struct opts *devices;
+    unsigned ndevices;
+    struct opts *drives;
+    unsigned ndrives;
+    struct opts *chardevs;
+    unsigned nchardevs;
+};
+
+#define VM_MAX_BACKENDS 32
+
+/* A -drive opened before the board is built; taken by one device. */
+struct vm_drive {
+    const char *id;
+    struct blk_backend *blk;
+    bool taken;
+};
+
+/* A -chardev opened before the board is built; taken by one device. */
+struct vm_chardev {
+    const char *id;
+    struct chardev *chr;
+    bool taken;
 };
 
 struct vm {
@@ -50,7 +77,21 @@ struct vm {
     struct rv_cpu *cpu;
     struct chardev *serial; /* NULL for -serial null/none */
     void *board_state;      /* owned by the board */
+    struct vm_drive drives[VM_MAX_BACKENDS];
+    unsigned ndrives;
+    struct vm_chardev chardevs[VM_MAX_BACKENDS];
+    unsigned nchardevs;
+    /* Devices created from -device, in order. */
+    struct device_instance *devices;
+    unsigned ndevices;
 };
+
+/* The drive or chardev called id, marked taken; fails (naming optname and
+ * id) if there is none or another device has it already. */
+struct blk_backend *vm_take_drive(struct vm *vm, const char *id,
+                                  const char *optname, struct error *err);
+struct chardev *vm_take_chardev(struct vm *vm, const char *id,
+                                const char *optname, struct error *err);
 
 struct board_ops {
     const char *name; /* -machine NAME */
@@ -74,5 +115,10 @@ const struct board_ops *board_at(unsigned i);
 const struct board_ops *board_default(void);
 
 extern const struct board_ops riscv_virt_board;
+
+/* Plug dev into the virt board's next free virtio-mmio transport, in
+ * QEMU's order (the first at 0x10008000, then downwards); -ENOSPC when all
+ * eight are taken. While the board is built, main thread. */
+int virt_plug_virtio(struct vm *vm, struct virtio_dev *dev, struct error *err);
 
 #endif

@@ -9,7 +9,8 @@
  * so a bad command line fails before any guest code runs; the loaded images
  * are kept so that a guest reset copies them back, as QEMU does with its
  * ROM images. Not here: PCIe, fw_cfg, flash, AIA, the platform bus (QEMU has
- * them; Linux boots without), and populated virtio-mmio slots.
+ * them; Linux boots without). The eight virtio-mmio transports are always
+ * there; virt_plug_virtio() fills them in QEMU's order.
  */
 #include <elf.h>
 #include <errno.h>
@@ -32,7 +33,9 @@
 #include "hw/irqchip/aclint.h"
 #include "hw/irqchip/plic.h"
 #include "hw/misc/sifive_test.h"
+#include "hw/models.h"
 #include "hw/rtc/goldfish_rtc.h"
+#include "hw/virtio/mmio.h"
 #include "mem/mem.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -88,11 +91,6 @@ static const char *const virt_firmware_paths[] = {
     "/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin",
 };
 
-static const char *const virt_virtio_names[VIRT_VIRTIO_COUNT] = {
-    "virtio-mmio.0", "virtio-mmio.1", "virtio-mmio.2", "virtio-mmio.3",
-    "virtio-mmio.4", "virtio-mmio.5", "virtio-mmio.6", "virtio-mmio.7",
-};
-
 /*
  * Something loaded into guest memory and loaded again on every reset:
  * either bytes from a file the board keeps open (so a reset needs no copy
@@ -114,6 +112,7 @@ struct virt_state {
     struct aclint *aclint;
     struct uart16550 *uart;
     struct goldfish_rtc *rtc;
+    struct virtio_mmio *virtio[VIRT_VIRTIO_COUNT];
     struct irq_line *plic_out; /* 2 per hart */
     struct virt_image *images;
     unsigned nimages;
@@ -1011,42 +1010,6 @@ static void virt_plic_ctx_set(void *opaque, unsigned n, int level)
                     n & 1 ? RV_IRQ_S_EXT : RV_IRQ_M_EXT, level);
 }
 
-/* An empty virtio-mmio slot: what QEMU's virtio-mmio transport shows with
- * no backend (virtio spec §4.2.2): magic, version 2, device ID 0 (Linux's
- * virtio_mmio skips it), vendor "QEMU"; the rest reads 0, writes ignored. */
-static uint64_t virt_virtio_empty_read(void *opaque, uint64_t off,
-                                       unsigned size)
-{
-    (void)opaque;
-    (void)size;
-    switch (off) {
-    case 0x000:
-        return 0x74726976; /* "virt" */
-    case 0x004:
-        return 2;
-    case 0x00c:
-        return 0x554d4551; /* "QEMU" */
-    default:
-        return 0;
-    }
-}
-
-static void virt_virtio_empty_write(void *opaque, uint64_t off, uint64_t val,
-                                    unsigned size)
-{
-    (void)opaque;
-    (void)off;
-    (void)val;
-    (void)size;
-}
-
-static const struct bus_ops virt_virtio_empty_ops = {
-    .read = virt_virtio_empty_read,
-    .write = virt_virtio_empty_write,
-    .min_size = 4,
-    .max_size = 4,
-};
-
 static int virt_write_dumpdtb(const char *path, const void *fdt,
                               struct error *err)
 {
@@ -1111,12 +1074,95 @@ static int virt_build_devices(struct vm *vm, struct error *err)
         return -ENODEV;
     }
     for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
-        int r = bus_map(vm->bus, VIRT_VIRTIO_BASE + i * VIRT_VIRTIO_SIZE,
-                        VIRT_VIRTIO_SIZE, &virt_virtio_empty_ops, NULL,
-                        virt_virtio_names[i], err);
+        st->virtio[i] =
+            virtio_mmio_new(vm->bus, VIRT_VIRTIO_BASE + i * VIRT_VIRTIO_SIZE,
+                            plic_source(st->plic, VIRT_VIRTIO_IRQ + i), err);
+        if (!st->virtio[i]) {
+            return -ENODEV;
+        }
+    }
+    return 0;
+}
+
+/*
+ * QEMU creates the transports upwards but hands them to -device options
+ * from the top down (qbus_find_recursive finds the last-created bus
+ * first): the first virtio -device gets 0x10008000 (PLIC source 8), the
+ * next 0x10007000, and so on; `info qtree` on qemu-system-riscv64 -M virt
+ * shows it. Keeping the order keeps guests' device naming the same.
+ */
+int virt_plug_virtio(struct vm *vm, struct virtio_dev *dev, struct error *err)
+{
+    struct virt_state *st = vm->board_state;
+
+    for (int i = VIRT_VIRTIO_COUNT - 1; i >= 0; i--) {
+        if (st->virtio[i] && !virtio_mmio_dev(st->virtio[i])) {
+            virtio_mmio_plug(st->virtio[i], dev);
+            return 0;
+        }
+    }
+    return err_set(err, -ENOSPC,
+                   "no free virtio-mmio slot (the virt machine has %u)",
+                   VIRT_VIRTIO_COUNT);
+}
+
+/*
+ * The -device list, in command-line order, through the model registry;
+ * virtio devices go into the next free virtio-mmio slot. The models take
+ * their -drive and -chardev backends themselves (vm_take_drive/chardev).
+ */
+static int virt_build_user_devices(struct vm *vm, struct error *err)
+{
+    const struct vm_config *cfg = vm->cfg;
+    unsigned nvirtio = 0;
+
+    if (cfg->ndevices == 0) {
+        return 0;
+    }
+    vm->devices = calloc(cfg->ndevices, sizeof(*vm->devices));
+    if (!vm->devices) {
+        return err_set(err, -ENOMEM, "out of memory");
+    }
+    for (unsigned i = 0; i < cfg->ndevices; i++) {
+        const struct opts *o = &cfg->devices[i];
+        const char *name = opts_get(o, "driver");
+        const struct device_model *m = name ? model_find(name) : NULL;
+        if (!m) {
+            return err_set(err, -EINVAL,
+                           "-device %s: unknown device (use -device help "
+                           "to list them)",
+                           name ? name : "");
+        }
+        int r = model_check_opts(m, o, err);
         if (r < 0) {
             return r;
         }
+        struct device_instance *d = &vm->devices[vm->ndevices];
+        d->model = m;
+        r = m->create(vm, o, d, err);
+        if (r < 0) {
+            if (!err_is_set(err)) {
+                err_set(err, r, "-device %s: cannot create the device",
+                        m->name);
+            }
+            return r;
+        }
+        vm->ndevices++;
+        if (!d->vdev) {
+            continue;
+        }
+        if (nvirtio == VIRT_VIRTIO_COUNT) {
+            return err_set(err, -ENOSPC,
+                           "-device %s: no free virtio-mmio slot (the virt "
+                           "machine has %u; use fewer virtio devices)",
+                           m->name, VIRT_VIRTIO_COUNT);
+        }
+        r = virt_plug_virtio(vm, d->vdev, err);
+        if (r < 0) {
+            err_prefix(err, "-device %s", m->name);
+            return r;
+        }
+        nvirtio++;
     }
     return 0;
 }
@@ -1157,6 +1203,9 @@ static int virt_build(struct vm *vm, struct error *err)
     }
     if (r == 0) {
         r = virt_build_devices(vm, err);
+    }
+    if (r == 0) {
+        r = virt_build_user_devices(vm, err);
     }
     if (r < 0) {
         return r;
@@ -1229,6 +1278,14 @@ static void virt_reset(struct vm *vm)
     aclint_reset(st->aclint);
     uart16550_reset(st->uart);
     goldfish_rtc_reset(st->rtc);
+    for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+        virtio_mmio_reset(st->virtio[i]);
+    }
+    for (unsigned i = 0; i < vm->ndevices; i++) {
+        if (vm->devices[i].model->reset) {
+            vm->devices[i].model->reset(vm->devices[i].state);
+        }
+    }
     dev_unlock();
     for (unsigned i = 0; i < st->nimages; i++) {
         if (virt_image_load(vm, &st->images[i]) < 0) {

@@ -17,7 +17,13 @@
  *    slow gets every byte; one that stopped reading costs the guest one
  *    stall, then output is dropped until the pipe drains.
  *  - files are regular files: writes don't block.
- * Not here yet: pty, client sockets, wait=on, the monitor mux (Ctrl-A c).
+ * -chardev BACKEND,id=ID,... (chardev_open) offers the same backends with
+ * QEMU's option names, plus pty: a pseudo-terminal whose slave name is
+ * printed as QEMU does; swede keeps its own slave fd open so the master
+ * never reports a hang-up, and output nobody reads is dropped once the
+ * pty buffer is full. -chardev stdio has the Ctrl-A escapes only with
+ * mux=on, as in QEMU; -serial stdio always has them.
+ * Not here yet: client sockets, wait=on, the monitor mux (Ctrl-A c).
  */
 #include "core/chardev.h"
 
@@ -28,6 +34,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -52,6 +59,7 @@ enum chardev_kind {
     CHARDEV_STDIO,
     CHARDEV_FILE,
     CHARDEV_UNIX,
+    CHARDEV_PTY,
 };
 
 struct chardev {
@@ -78,6 +86,10 @@ struct chardev {
     uint8_t inbuf[CHARDEV_INBUF];
     size_t in_pos, in_len;
     bool got_escape;
+    bool escapes; /* stdio: handle Ctrl-A escapes */
+
+    /* pty: our own slave fd, kept open so the master never hangs up */
+    int pty_slave;
 
     /* unix server */
     int listen_fd;
@@ -101,7 +113,7 @@ void chardev_restore_terminal(void)
     }
 }
 
-static int chardev_tty_set_raw(void)
+static int chardev_tty_set_raw(bool signals)
 {
     struct termios tty;
     if (tcgetattr(STDIN_FILENO, &chardev_saved_tty) < 0) {
@@ -115,6 +127,9 @@ static int chardev_tty_set_raw(void)
                                IGNCR | ICRNL | IXON);
     tty.c_oflag |= OPOST;
     tty.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN | ISIG);
+    if (signals) {
+        tty.c_lflag |= ISIG; /* signal=on: Ctrl-C stops swede */
+    }
     tty.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
     tty.c_cflag |= CS8;
     tty.c_cc[VMIN] = 1;
@@ -139,11 +154,12 @@ static struct chardev *chardev_alloc(enum chardev_kind kind,
     chr->out_fd = -1;
     chr->in_fd = -1;
     chr->listen_fd = -1;
+    chr->pty_slave = -1;
     return chr;
 }
 
-static struct chardev *chardev_open_stdio(const char *optname,
-                                          struct error *err)
+static struct chardev *chardev_open_stdio(const char *optname, bool signals,
+                                          bool escapes, struct error *err)
 {
     if (chardev_stdio_in_use) {
         err_set(err, -EBUSY,
@@ -157,7 +173,7 @@ static struct chardev *chardev_open_stdio(const char *optname,
         return NULL;
     }
     if (isatty(STDIN_FILENO)) {
-        int r = chardev_tty_set_raw();
+        int r = chardev_tty_set_raw(signals);
         if (r < 0) {
             free(chr);
             err_set(err, r, "%s: cannot set the terminal to raw mode: %s",
@@ -172,18 +188,21 @@ static struct chardev *chardev_open_stdio(const char *optname,
     }
     chr->in_fd = STDIN_FILENO;
     chr->out_fd = STDOUT_FILENO;
+    chr->escapes = escapes;
     chardev_stdio_in_use = true;
     return chr;
 }
 
-static struct chardev *chardev_open_file(const char *path, const char *optname,
-                                         struct error *err)
+static struct chardev *chardev_open_file(const char *path, bool append,
+                                         const char *optname, struct error *err)
 {
     if (!*path) {
         err_set(err, -EINVAL, "%s: file: needs a path", optname);
         return NULL;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int fd = open(
+        path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC,
+        0666);
     if (fd < 0) {
         err_set(err, -errno, "%s: cannot open '%s': %s", optname, path,
                 strerror(errno));
@@ -199,17 +218,16 @@ static struct chardev *chardev_open_file(const char *path, const char *optname,
     return chr;
 }
 
-static struct chardev *chardev_open_unix(const char *args, const char *optname,
-                                         struct error *err)
+/* A unix server socket from parsed options path, server, wait, nowait
+ * (known[] lists what else the caller accepts). */
+static struct chardev *chardev_open_unix_opts(const struct opts *op,
+                                              const char *const known[],
+                                              const char *optname,
+                                              struct error *err)
 {
-    static const char *const known[] = { "path", "server", "wait", "nowait",
-                                         NULL };
-    struct opts o;
+    const struct opts o = *op;
     struct chardev *chr = NULL;
     int fd = -1;
-    if (opts_parse(&o, args, "path", optname, err) < 0) {
-        return NULL;
-    }
     bool server, wait, nowait;
     if (opts_check_known(&o, known, optname, err) < 0 ||
         opts_get_bool(&o, "server", false, &server, optname, err) < 0 ||
@@ -275,6 +293,19 @@ out:
     if (fd >= 0) {
         close(fd);
     }
+    return chr;
+}
+
+static struct chardev *chardev_open_unix(const char *args, const char *optname,
+                                         struct error *err)
+{
+    static const char *const known[] = { "path", "server", "wait", "nowait",
+                                         NULL };
+    struct opts o;
+    if (opts_parse(&o, args, "path", optname, err) < 0) {
+        return NULL;
+    }
+    struct chardev *chr = chardev_open_unix_opts(&o, known, optname, err);
     opts_free(&o);
     return chr;
 }
@@ -286,7 +317,7 @@ struct chardev *chardev_open_serial_spec(const char *spec, const char *optname,
         optname = "-serial";
     }
     if (strcmp(spec, "stdio") == 0) {
-        return chardev_open_stdio(optname, err);
+        return chardev_open_stdio(optname, false, true, err);
     }
     if (strcmp(spec, "null") == 0 || strcmp(spec, "none") == 0) {
         struct chardev *chr = chardev_alloc(CHARDEV_NULL, optname);
@@ -296,7 +327,7 @@ struct chardev *chardev_open_serial_spec(const char *spec, const char *optname,
         return chr;
     }
     if (strncmp(spec, "file:", 5) == 0) {
-        return chardev_open_file(spec + 5, optname, err);
+        return chardev_open_file(spec + 5, false, optname, err);
     }
     if (strncmp(spec, "unix:", 5) == 0) {
         return chardev_open_unix(spec + 5, optname, err);
@@ -305,6 +336,118 @@ struct chardev *chardev_open_serial_spec(const char *spec, const char *optname,
             "%s: unknown character device '%s' (expected stdio, null, "
             "file:PATH or unix:PATH,server=on,wait=off)",
             optname, spec);
+    return NULL;
+}
+
+static struct chardev *chardev_open_pty(const char *id, const char *optname,
+                                        struct error *err)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) {
+        err_set(err, -errno, "%s: cannot open a pseudo-terminal: %s", optname,
+                strerror(errno));
+        return NULL;
+    }
+    const char *name = NULL;
+    int s = -1;
+    if (grantpt(m) == 0 && unlockpt(m) == 0 && (name = ptsname(m))) {
+        s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    }
+    struct termios tty;
+    if (s < 0 || tcgetattr(s, &tty) < 0) {
+        int e = errno ? errno : EIO;
+        err_set(err, -e, "%s: cannot set up a pseudo-terminal: %s", optname,
+                strerror(e));
+        close(m);
+        if (s >= 0) {
+            close(s);
+        }
+        return NULL;
+    }
+    cfmakeraw(&tty);
+    tcsetattr(s, TCSANOW, &tty);
+    /* Output never blocks the guest: a full pty drops it. */
+    fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
+    struct chardev *chr = chardev_alloc(CHARDEV_PTY, optname);
+    if (!chr) {
+        close(m);
+        close(s);
+        err_set(err, -ENOMEM, "%s: out of memory", optname);
+        return NULL;
+    }
+    chr->in_fd = chr->out_fd = m;
+    chr->pty_slave = s;
+    /* As QEMU, so scripts that look for this line keep working. */
+    fprintf(stderr, "char device redirected to %s (label %s)\n", name, id);
+    return chr;
+}
+
+struct chardev *chardev_open(const struct opts *o, struct error *err)
+{
+    const char *optname = "-chardev";
+    const char *backend = opts_get(o, "backend");
+    const char *id = opts_get(o, "id");
+    if (!backend || !id || !*id) {
+        err_set(err, -EINVAL, "%s: needs a backend and id=ID", optname);
+        return NULL;
+    }
+    if (strcmp(backend, "stdio") == 0) {
+        static const char *const known[] = { "backend", "id", "signal", "mux",
+                                             NULL };
+        bool signals, mux;
+        if (opts_check_known(o, known, optname, err) < 0 ||
+            opts_get_bool(o, "signal", true, &signals, optname, err) < 0 ||
+            opts_get_bool(o, "mux", false, &mux, optname, err) < 0) {
+            return NULL;
+        }
+        return chardev_open_stdio(optname, signals, mux, err);
+    }
+    if (strcmp(backend, "null") == 0) {
+        static const char *const known[] = { "backend", "id", NULL };
+        if (opts_check_known(o, known, optname, err) < 0) {
+            return NULL;
+        }
+        struct chardev *chr = chardev_alloc(CHARDEV_NULL, optname);
+        if (!chr) {
+            err_set(err, -ENOMEM, "%s: out of memory", optname);
+        }
+        return chr;
+    }
+    if (strcmp(backend, "file") == 0) {
+        static const char *const known[] = { "backend", "id", "path", "append",
+                                             NULL };
+        bool append;
+        if (opts_check_known(o, known, optname, err) < 0 ||
+            opts_get_bool(o, "append", false, &append, optname, err) < 0) {
+            return NULL;
+        }
+        const char *path = opts_get(o, "path");
+        return chardev_open_file(path ? path : "", append, optname, err);
+    }
+    if (strcmp(backend, "socket") == 0) {
+        static const char *const known[] = { "backend", "id",   "path",
+                                             "server",  "wait", "nowait",
+                                             NULL };
+        if (opts_get(o, "host") || opts_get(o, "port")) {
+            err_set(err, -ENOTSUP,
+                    "%s: socket,id=%s: only unix sockets (path=) are "
+                    "supported",
+                    optname, id);
+            return NULL;
+        }
+        return chardev_open_unix_opts(o, known, optname, err);
+    }
+    if (strcmp(backend, "pty") == 0) {
+        static const char *const known[] = { "backend", "id", NULL };
+        if (opts_check_known(o, known, optname, err) < 0) {
+            return NULL;
+        }
+        return chardev_open_pty(id, optname, err);
+    }
+    err_set(err, -EINVAL,
+            "%s: unknown backend '%s' (expected stdio, socket, file, pty "
+            "or null)",
+            optname, backend);
     return NULL;
 }
 
@@ -365,6 +508,19 @@ void chardev_write(struct chardev *chr, const uint8_t *buf, size_t n)
             }
             if (w <= 0) {
                 break; /* disk full and the like: drop, the guest goes on */
+            }
+            buf += w;
+            n -= (size_t)w;
+        }
+        break;
+    case CHARDEV_PTY:
+        while (n > 0) {
+            ssize_t w = write(chr->out_fd, buf, n);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w <= 0) {
+                break; /* nobody reads the pty: drop */
             }
             buf += w;
             n -= (size_t)w;
@@ -491,7 +647,7 @@ static size_t chardev_fill(struct chardev *chr)
         return 0;
     }
     size_t n = (size_t)r;
-    if (chr->kind == CHARDEV_STDIO) {
+    if (chr->kind == CHARDEV_STDIO && chr->escapes) {
         size_t o = 0;
         for (size_t i = 0; i < n; i++) {
             if (chardev_escape(chr, chr->inbuf[i])) {
@@ -679,6 +835,10 @@ void chardev_close(struct chardev *chr)
         close(chr->listen_fd);
         unlink(chr->path);
         free(chr->path);
+        break;
+    case CHARDEV_PTY:
+        close(chr->in_fd);
+        close(chr->pty_slave);
         break;
     case CHARDEV_NULL:
         break;

@@ -2,7 +2,8 @@
 /*
  * Character backends for serial ports and consoles: stdio (raw terminal
  * with QEMU's Ctrl-A escapes: x quits, h helps, Ctrl-A sends Ctrl-A),
- * null, file:PATH, unix:PATH,server=on,wait=off, and later pty.
+ * null, file:PATH, unix:PATH,server=on,wait=off; and -chardev
+ * stdio|socket|file|pty|null,id=ID,... with QEMU's option names.
  * The device side gives a receiver; input is delivered on the main-loop
  * thread only while the receiver's can_read() says there is room.
  */
@@ -27,6 +28,16 @@ struct chardev_receiver {
  * "unix:PATH,server=on,wait=off". optname is used in messages. */
 struct chardev *chardev_open_serial_spec(const char *spec, const char *optname,
                                          struct error *err);
+/* -chardev: o holds "backend" (the implied first element) and "id", plus
+ *   stdio: signal=on|off (default on: Ctrl-C stops swede), mux=on|off
+ *          (Ctrl-A escapes, default off)
+ *   socket: path=PATH,server=on,wait=off (a unix server socket)
+ *   file: path=PATH[,append=on]
+ *   pty: prints "char device redirected to /dev/pts/N (label ID)"
+ *   null
+ * Unknown options are errors. Main thread. */
+struct opts;
+struct chardev *chardev_open(const struct opts *o, struct error *err);
 void chardev_close(struct chardev *chr);
 
 /* Must be called on the main-loop thread, after loop_init(). The backend

@@ -165,6 +165,80 @@ class CliErrors(unittest.TestCase):
         self.expect_error(["-serial", "file:/nonexistent/dir/log"],
                           "-serial")
 
+    # -device, -drive, -chardev, -global: checked before any guest runs.
+
+    def test_unknown_device(self):
+        line = self.expect_error(["-device", "foo"], "-device foo",
+                                 "unknown device", "-device help")
+        self.assertEqual(line, "swede: -device foo: unknown device (use "
+                         "-device help to list them)")
+
+    def test_unknown_device_property(self):
+        self.expect_error(["-device", "virtio-rng-device,bogus=1"],
+                          "-device virtio-rng-device", "bogus")
+
+    def test_drive_missing_file(self):
+        self.expect_error(["-drive", "if=none,id=d0"], "-drive", "file=")
+        self.expect_error(["-drive", "file=/nonexistent/disk.img,id=d0"],
+                          "-drive", "/nonexistent/disk.img")
+
+    def test_drive_unsupported_interface(self):
+        for ifname in ("ide", "scsi", "sd"):
+            self.expect_error(["-drive", "file=%s,if=%s" % (self.small,
+                                                           ifname)],
+                              "-drive", "if=" + ifname)
+
+    def test_drive_unknown_parameter(self):
+        self.expect_error(["-drive", "file=%s,bogus=1" % self.small],
+                          "-drive", "bogus")
+
+    def test_duplicate_id(self):
+        drive = "file=%s,format=raw,if=none,id=d0" % self.small
+        self.expect_error(["-drive", drive, "-drive", drive], "-drive",
+                          "duplicate id 'd0'")
+        self.expect_error(["-chardev", "null,id=c0", "-chardev",
+                           "null,id=c0"], "-chardev", "duplicate id 'c0'")
+        self.expect_error(["-device", "virtio-rng-device,id=r",
+                           "-device", "virtio-rng-device,id=r"],
+                          "-device", "duplicate id 'r'")
+
+    def test_drive_id_not_found(self):
+        self.expect_error(["-bios", "none",
+                           "-device", "virtio-blk-device,drive=nope"],
+                          "-device virtio-blk-device", "nope")
+
+    def test_drive_taken_twice(self):
+        self.expect_error(["-bios", "none",
+                           "-drive", "file=%s,if=none,id=d0" % self.small,
+                           "-device", "virtio-blk-device,drive=d0",
+                           "-device", "virtio-blk-device,drive=d0"],
+                          "-device virtio-blk-device", "d0")
+
+    def test_chardev_id_not_found(self):
+        self.expect_error(["-bios", "none",
+                           "-device", "virtio-serial-device",
+                           "-device", "virtconsole,chardev=nope"],
+                          "-device virtconsole", "nope")
+
+    def test_too_many_devices(self):
+        args = ["-bios", "none"]
+        for _ in range(9):
+            args += ["-device", "virtio-rng-device"]
+        self.expect_error(args, "-device virtio-rng-device",
+                          "virtio-mmio")
+
+    def test_chardev_unknown_backend(self):
+        self.expect_error(["-chardev", "bogus,id=c0"], "-chardev", "bogus")
+
+    def test_chardev_missing_id(self):
+        self.expect_error(["-chardev", "null"], "-chardev", "id=")
+
+    def test_global(self):
+        self.expect_error(["-global", "virtio-mmio.force-legacy=true"],
+                          "-global", "force-legacy")
+        self.expect_error(["-global", "isa-fdc.driveA=x"], "-global",
+                          "isa-fdc.driveA")
+
 
 class CliInfo(unittest.TestCase):
     def test_machine_help(self):
@@ -189,6 +263,20 @@ class CliInfo(unittest.TestCase):
             for opt in ("-kernel", "-initrd", "-append", "-smp", "-bios",
                         "-serial", "-no-reboot", "-nographic", "-pidfile"):
                 self.assertIn(opt, r.stdout)
+
+    def test_device_help(self):
+        r = run("-device", "help")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("virtio-blk-device", "virtio-rng-device",
+                     "virtio-serial-device", "virtconsole",
+                     "virtio-keyboard-device", "virtio-tablet-device",
+                     "virtio-mouse-device"):
+            self.assertRegex(r.stdout, r'(?m)^name "%s"' % name)
+
+    def test_device_property_help(self):
+        r = run("-device", "virtio-blk-device,help")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("drive", r.stdout)
 
     def test_log_help(self):
         r = run("-d", "help")
@@ -275,6 +363,24 @@ class DumpDtb(unittest.TestCase):
             f.write(b"\0" * 4096)
         n = self.dump("-dtb", first, "-kernel", kernel, "-append", "hello")
         self.assertEqual(n["/chosen"]["bootargs"], '"hello"')
+
+    def test_devices_global_and_unused_drive(self):
+        img = os.path.join(self.tmp.name, "disk.img")
+        img2 = os.path.join(self.tmp.name, "disk2.img")
+        for p in (img, img2):
+            with open(p, "wb") as f:
+                f.truncate(1 << 20)
+        path = os.path.join(self.tmp.name, "dev.dtb")
+        r = run("-M", "virt,dumpdtb=" + path,
+                "-global", "virtio-mmio.force-legacy=false",
+                "-drive", "file=%s,format=raw,if=virtio" % img,
+                "-drive", "file=%s,format=raw,readonly=on" % img2,
+                "-device", "virtio-rng-device")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # The if=none drive (none0) nobody uses gets a warning.
+        self.assertRegex(r.stderr, r"warning: -drive .*none0")
+        self.assertNotIn("virtio0", r.stderr)
+        self.assertIn("/soc/virtio_mmio@10001000", parse_dts(dts(path)))
 
     @unittest.skipUnless(QEMU, "qemu-system-riscv64 not installed")
     def test_same_nodes_as_qemu(self):
