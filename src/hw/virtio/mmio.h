@@ -5,7 +5,7 @@
  * shared-memory-region registers (SHMSel/SHMLen/SHMBase) the GPU will use.
  * An empty slot (no device) reads MagicValue, Version 2 and DeviceID 0,
  * as QEMU's unpopulated virtio-mmio transports do. Registers only: the
- * device logic lives in virtio.c and the device. Device lock held.
+ * device logic lives in core.c and the device. Device lock held.
  */
 #ifndef SWEDE_HW_VIRTIO_MMIO_H
 #define SWEDE_HW_VIRTIO_MMIO_H
