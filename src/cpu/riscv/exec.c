@@ -1009,16 +1009,9 @@ L_OP_BSETI:
     NEXT();
 L_OP_CBO_CLEAN:
 L_OP_CBO_FLUSH:
-    if (!cbo_allowed(h, MENVCFG_CBCFE)) {
-        goto L_illegal;
-    }
-    h->pc = pc;
-    if (!rv_cbo_probe(h, x[in->rs1])) {
-        EXIT(IDX);
-    }
-    NEXT();
 L_OP_CBO_INVAL:
-    if (!cbo_allowed(h, MENVCFG_CBIE)) {
+    if (!cbo_allowed(h,
+                     in->op == OP_CBO_INVAL ? MENVCFG_CBIE : MENVCFG_CBCFE)) {
         goto L_illegal;
     }
     h->pc = pc;
