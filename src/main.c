@@ -177,7 +177,7 @@ static void main_usage(void)
         "                        -device NAME,help its properties); virtio\n"
         "                        devices fill the 8 virtio-mmio slots\n"
         "  -drive file=FILE[,format=raw][,if=none|virtio][,id=ID]\n"
-        "         [,readonly=on][,cache=MODE][,aio=io_uring]\n"
+        "         [,readonly=on][,cache=MODE][,aio=io_uring|threads]\n"
         "         [,discard=unmap|ignore]\n"
         "                        a disk image; if=none (the default) waits\n"
         "                        for -device virtio-blk-device,drive=ID,\n"

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Raw block backend over io_uring (see block.h for the contract). Each
- * request is a struct blk_op that owns at most one SQE at a time; a
- * request that needs several steps (a short transfer to continue, a
- * write-zeroes fallback, the sync after a fallocate in writethrough mode)
- * resubmits itself from the completion handler. Finished ops go on a FIFO
- * and their callbacks run from blk_backend_poll() without the backend
- * mutex, so a callback may take the device lock while a vCPU thread holding
- * the device lock submits.
+ * Raw block backend over io_uring or a thread pool (see block.h for the
+ * contract). Each request is a struct blk_op that is in flight for at most
+ * one step (one system call) at a time; a request that needs several steps
+ * (a short transfer to continue, a write-zeroes fallback, the sync after a
+ * fallocate in writethrough mode) resubmits itself from the completion
+ * handler. op_step() says what the next step is; the engines differ only in
+ * how they run it: aio=io_uring turns it into an SQE and reaps CQEs from
+ * poll/drain, aio=threads queues the op for a worker that makes the call
+ * and then runs the same completion handler itself. Finished ops go on a
+ * FIFO and their callbacks run from blk_backend_poll() on the main-loop
+ * thread without the backend mutex, so a callback may take the device lock
+ * while a vCPU thread holding the device lock submits.
+ *
+ * A flush (unless cache=unsafe) is a barrier in both engines: io_uring's
+ * IOSQE_IO_DRAIN, or a worker that starts it only when no other step is
+ * running and starts nothing queued after it until it has finished.
  *
  * O_DIRECT (cache=none/directsync) needs aligned buffers; a request whose
  * guest buffers are not 512-aligned goes through a bounce buffer (capped,
@@ -43,6 +51,7 @@
 #define BLK_DIO_ALIGN    512
 #define BLK_BOUNCE_MAX   (16u << 20) /* largest bounced (misaligned) request */
 #define BLK_ZERO_BUF     (256u << 10)
+#define BLK_THREADS      4 /* workers per aio=threads backend */
 
 enum blk_cache {
     CACHE_WRITEBACK,
@@ -68,6 +77,23 @@ enum {
     WZ_WRITE
 };
 
+/* The system call an op's next step makes. */
+enum blk_step_kind {
+    STEP_NOP,
+    STEP_READV,
+    STEP_WRITEV,
+    STEP_WRITE_ZEROES, /* write from the zero buffer */
+    STEP_FDATASYNC,
+    STEP_FALLOCATE
+};
+
+struct blk_step {
+    enum blk_step_kind kind;
+    int mode;     /* STEP_FALLOCATE */
+    unsigned len; /* STEP_WRITE_ZEROES */
+    bool barrier; /* starts after every earlier step has completed */
+};
+
 struct blk_op {
     struct blk_backend *b;
     enum blk_op_kind kind;
@@ -83,6 +109,7 @@ struct blk_op {
     int wz_stage;
     bool may_unmap;
     bool syncing; /* the trailing fdatasync (writethrough fallocate) */
+    bool started; /* a step has run: resubmits go first (threads) */
     int ret;
     blk_cb cb;
     void *opaque;
@@ -101,11 +128,21 @@ struct blk_backend {
     bool no_flush;  /* unsafe */
     bool discard_unmap;
     bool loop_registered;
+    bool threads; /* aio=threads, else aio=io_uring */
     struct io_uring ring;
     pthread_mutex_t lock;
-    unsigned inflight; /* ops with an SQE in the kernel */
+    unsigned inflight; /* ops with a step queued or running */
     struct blk_op *done, **done_tail;
     uint8_t *zero_buf;
+    /* aio=threads: ops waiting for a worker, FIFO. */
+    struct blk_op *queue, **queue_tail;
+    pthread_cond_t work_cond; /* workers: something may be startable */
+    pthread_cond_t idle_cond; /* drain: inflight may have reached 0 */
+    pthread_t workers[BLK_THREADS];
+    unsigned nworkers;
+    unsigned running;     /* steps being made by workers */
+    bool barrier_running; /* one of them is a flush */
+    bool stopping;
 };
 
 const char *const blk_drive_keys[] = {
@@ -170,9 +207,57 @@ static void done_locked(struct blk_op *op, int ret)
     b->done_tail = &op->next;
 }
 
-/* Queue op's next SQE and submit it. 0, or a negative errno (op not in
- * flight). Backend mutex held. */
-static int submit_locked(struct blk_op *op)
+/* What op's next step is. Backend mutex held (or op not yet shared). */
+static struct blk_step op_step(const struct blk_op *op)
+{
+    const struct blk_backend *b = op->b;
+    struct blk_step s = { .kind = STEP_NOP };
+    if (op->syncing) {
+        s.kind = STEP_FDATASYNC;
+        return s;
+    }
+    switch (op->kind) {
+    case OP_READ:
+        s.kind = STEP_READV;
+        break;
+    case OP_WRITE:
+        s.kind = STEP_WRITEV;
+        break;
+    case OP_FLUSH:
+        if (!b->no_flush) {
+            /* Starts only once every earlier step has completed: the
+             * flush covers every write completed before it. */
+            s.kind = STEP_FDATASYNC;
+            s.barrier = true;
+        }
+        break;
+    case OP_NOP:
+        break;
+    case OP_DISCARD:
+        if (b->discard_unmap) {
+            s.kind = STEP_FALLOCATE;
+            s.mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+        }
+        break;
+    case OP_WZ:
+        if (op->wz_stage == WZ_ZERO_RANGE) {
+            s.kind = STEP_FALLOCATE;
+            s.mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+        } else if (op->wz_stage == WZ_PUNCH) {
+            s.kind = STEP_FALLOCATE;
+            s.mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+        } else {
+            s.kind = STEP_WRITE_ZEROES;
+            s.len = (unsigned)(op->len < BLK_ZERO_BUF ? op->len : BLK_ZERO_BUF);
+        }
+        break;
+    }
+    return s;
+}
+
+/* aio=io_uring: queue op's next step as an SQE and submit it. 0, or a
+ * negative errno (op not in flight). Backend mutex held. */
+static int uring_submit_locked(struct blk_op *op)
 {
     struct blk_backend *b = op->b;
     struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
@@ -183,54 +268,29 @@ static int submit_locked(struct blk_op *op)
             return -EBUSY;
         }
     }
-    if (op->syncing) {
+    struct blk_step s = op_step(op);
+    switch (s.kind) {
+    case STEP_NOP:
+        io_uring_prep_nop(sqe);
+        break;
+    case STEP_READV:
+        io_uring_prep_readv(sqe, b->fd, op->iov, op->niov, op->off);
+        break;
+    case STEP_WRITEV:
+        io_uring_prep_writev(sqe, b->fd, op->iov, op->niov, op->off);
+        break;
+    case STEP_WRITE_ZEROES:
+        io_uring_prep_write(sqe, b->fd, b->zero_buf, s.len, op->off);
+        break;
+    case STEP_FDATASYNC:
         io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
-    } else {
-        switch (op->kind) {
-        case OP_READ:
-            io_uring_prep_readv(sqe, b->fd, op->iov, op->niov, op->off);
-            break;
-        case OP_WRITE:
-            io_uring_prep_writev(sqe, b->fd, op->iov, op->niov, op->off);
-            break;
-        case OP_FLUSH:
-            if (b->no_flush) {
-                io_uring_prep_nop(sqe);
-            } else {
-                io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
-                /* Starts only once every earlier SQE has completed: the
-                 * flush covers every write completed before it. */
-                sqe->flags |= IOSQE_IO_DRAIN;
-            }
-            break;
-        case OP_NOP:
-            io_uring_prep_nop(sqe);
-            break;
-        case OP_DISCARD:
-            if (b->discard_unmap) {
-                io_uring_prep_fallocate(
-                    sqe, b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                    op->off, op->len);
-            } else {
-                io_uring_prep_nop(sqe);
-            }
-            break;
-        case OP_WZ:
-            if (op->wz_stage == WZ_ZERO_RANGE) {
-                io_uring_prep_fallocate(
-                    sqe, b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
-                    op->off, op->len);
-            } else if (op->wz_stage == WZ_PUNCH) {
-                io_uring_prep_fallocate(
-                    sqe, b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                    op->off, op->len);
-            } else {
-                uint64_t n = op->len < BLK_ZERO_BUF ? op->len : BLK_ZERO_BUF;
-                io_uring_prep_write(sqe, b->fd, b->zero_buf, (unsigned)n,
-                                    op->off);
-            }
-            break;
-        }
+        break;
+    case STEP_FALLOCATE:
+        io_uring_prep_fallocate(sqe, b->fd, s.mode, op->off, op->len);
+        break;
+    }
+    if (s.barrier) {
+        sqe->flags |= IOSQE_IO_DRAIN;
     }
     io_uring_sqe_set_data(sqe, op);
     b->inflight++;
@@ -248,6 +308,38 @@ static int submit_locked(struct blk_op *op)
         log_msg("block %s: io_uring_submit: %s", b->id, strerror(-r));
         return 0;
     }
+}
+
+/* aio=threads: queue op for a worker. A resubmitted op (the next step of
+ * a request already started) goes first, so that it is not held up behind
+ * a flush submitted after it. Backend mutex held. */
+static void threads_queue_locked(struct blk_op *op)
+{
+    struct blk_backend *b = op->b;
+    if (op->started) {
+        op->next = b->queue;
+        b->queue = op;
+        if (!op->next) {
+            b->queue_tail = &op->next;
+        }
+    } else {
+        op->next = NULL;
+        *b->queue_tail = op;
+        b->queue_tail = &op->next;
+    }
+    b->inflight++;
+    pthread_cond_signal(&b->work_cond);
+}
+
+/* Queue op's next step. 0, or a negative errno (op not in flight).
+ * Backend mutex held. */
+static int submit_locked(struct blk_op *op)
+{
+    if (op->b->threads) {
+        threads_queue_locked(op);
+        return 0;
+    }
+    return uring_submit_locked(op);
 }
 
 static void sync_or_done_locked(struct blk_op *op, int ret)
@@ -350,6 +442,9 @@ static void complete_locked(struct blk_op *op, int res)
 
 static void reap_locked(struct blk_backend *b)
 {
+    if (b->threads) {
+        return; /* workers complete their ops themselves */
+    }
     struct io_uring_cqe *cqe;
     while (io_uring_peek_cqe(&b->ring, &cqe) == 0) {
         struct blk_op *op = io_uring_cqe_get_data(cqe);
@@ -358,6 +453,111 @@ static void reap_locked(struct blk_backend *b)
         b->inflight--;
         complete_locked(op, res);
     }
+}
+
+/* aio=threads: make op's next step; the result as a CQE's res would be. */
+static int threads_run_step(struct blk_op *op, struct blk_step s)
+{
+    struct blk_backend *b = op->b;
+    ssize_t r = 0;
+    switch (s.kind) {
+    case STEP_NOP:
+        break;
+    case STEP_READV:
+        r = preadv(b->fd, op->iov, (int)op->niov, (off_t)op->off);
+        break;
+    case STEP_WRITEV:
+        r = pwritev(b->fd, op->iov, (int)op->niov, (off_t)op->off);
+        break;
+    case STEP_WRITE_ZEROES:
+        r = pwrite(b->fd, b->zero_buf, s.len, (off_t)op->off);
+        break;
+    case STEP_FDATASYNC:
+        r = fdatasync(b->fd);
+        break;
+    case STEP_FALLOCATE:
+        r = fallocate(b->fd, s.mode, (off_t)op->off, (off_t)op->len);
+        break;
+    }
+    /* Transfers are capped by the kernel below INT_MAX, as for io_uring. */
+    return r < 0 ? -errno : (int)r;
+}
+
+/* Can a worker start the queue's head now? Backend mutex held. */
+static bool threads_startable_locked(struct blk_backend *b)
+{
+    return b->queue && !b->barrier_running &&
+           (b->running == 0 || !op_step(b->queue).barrier);
+}
+
+static void *threads_worker(void *opaque)
+{
+    struct blk_backend *b = opaque;
+    pthread_mutex_lock(&b->lock);
+    for (;;) {
+        while (!b->stopping && !threads_startable_locked(b)) {
+            pthread_cond_wait(&b->work_cond, &b->lock);
+        }
+        if (b->stopping) {
+            break;
+        }
+        struct blk_op *op = b->queue;
+        b->queue = op->next;
+        if (!b->queue) {
+            b->queue_tail = &b->queue;
+        }
+        struct blk_step s = op_step(op);
+        op->started = true;
+        b->running++;
+        b->barrier_running = s.barrier;
+        if (threads_startable_locked(b)) {
+            pthread_cond_signal(&b->work_cond); /* another worker's turn */
+        }
+        pthread_mutex_unlock(&b->lock);
+        int res = threads_run_step(op, s);
+        pthread_mutex_lock(&b->lock);
+        b->running--;
+        if (s.barrier) {
+            b->barrier_running = false;
+        }
+        b->inflight--;
+        complete_locked(op, res); /* may queue op's next step */
+        if (b->done) {
+            eventfd_write(b->efd, 1);
+        }
+        if (!b->inflight) {
+            pthread_cond_broadcast(&b->idle_cond);
+        }
+        if (threads_startable_locked(b)) {
+            pthread_cond_signal(&b->work_cond);
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+}
+
+static int threads_start(struct blk_backend *b)
+{
+    for (unsigned i = 0; i < BLK_THREADS; i++) {
+        int r = pthread_create(&b->workers[i], NULL, threads_worker, b);
+        if (r) {
+            return -r;
+        }
+        b->nworkers++;
+    }
+    return 0;
+}
+
+static void threads_stop(struct blk_backend *b)
+{
+    pthread_mutex_lock(&b->lock);
+    b->stopping = true;
+    pthread_cond_broadcast(&b->work_cond);
+    pthread_mutex_unlock(&b->lock);
+    for (unsigned i = 0; i < b->nworkers; i++) {
+        pthread_join(b->workers[i], NULL);
+    }
+    b->nworkers = 0;
 }
 
 void blk_backend_poll(struct blk_backend *b)
@@ -391,6 +591,9 @@ void blk_backend_drain(struct blk_backend *b)
 {
     pthread_mutex_lock(&b->lock);
     reap_locked(b);
+    while (b->inflight && b->threads) {
+        pthread_cond_wait(&b->idle_cond, &b->lock);
+    }
     while (b->inflight) {
         /* Also submits an SQE an earlier failed submit left queued. */
         int r = io_uring_submit_and_wait(&b->ring, 1);
@@ -593,6 +796,7 @@ static int parse_cache(const char *s, enum blk_cache *out)
 
 static void blk_free(struct blk_backend *b)
 {
+    threads_stop(b);
     if (b->loop_registered) {
         loop_del_fd(b->efd);
     }
@@ -605,6 +809,8 @@ static void blk_free(struct blk_backend *b)
     if (b->fd >= 0) {
         close(b->fd);
     }
+    pthread_cond_destroy(&b->work_cond);
+    pthread_cond_destroy(&b->idle_cond);
     pthread_mutex_destroy(&b->lock);
     free(b->zero_buf);
     free(b->id);
@@ -685,6 +891,26 @@ static int blk_open_file(struct blk_backend *b, int flags, struct error *err)
     return 0;
 }
 
+static int blk_uring_setup(struct blk_backend *b, struct error *err)
+{
+    struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE,
+                                 .cq_entries = BLK_CQ_ENTRIES };
+    int r = io_uring_queue_init_params(BLK_RING_ENTRIES, &b->ring, &p);
+    if (r < 0) {
+        b->ring.ring_fd = -1;
+        return err_set(err, r,
+                       "-drive id=%s: io_uring_setup: %s (swede needs io_uring "
+                       "for block I/O, or aio=threads)",
+                       b->id, strerror(-r));
+    }
+    r = io_uring_register_eventfd(&b->ring, b->efd);
+    if (r < 0) {
+        return err_set(err, r, "-drive id=%s: io_uring_register_eventfd: %s",
+                       b->id, strerror(-r));
+    }
+    return 0;
+}
+
 struct blk_backend *blk_backend_open(const struct opts *o, struct error *err)
 {
     if (opts_check_known(o, blk_drive_keys, "-drive", err) < 0) {
@@ -731,14 +957,17 @@ struct blk_backend *blk_backend_open(const struct opts *o, struct error *err)
                 id, cache);
         return NULL;
     }
-    if (aio && strcmp(aio, "io_uring")) {
-        if (!strcmp(aio, "threads") || !strcmp(aio, "native")) {
+    bool threads = aio && !strcmp(aio, "threads");
+    if (aio && !threads && strcmp(aio, "io_uring")) {
+        if (!strcmp(aio, "native")) {
             err_set(err, -ENOTSUP,
-                    "-drive id=%s: aio=%s is not supported; swede does block "
-                    "I/O through io_uring (aio=io_uring)",
-                    id, aio);
+                    "-drive id=%s: aio=native is not supported (use "
+                    "aio=io_uring or aio=threads)",
+                    id);
         } else {
-            err_set(err, -EINVAL, "-drive id=%s: invalid aio=%s", id, aio);
+            err_set(err, -EINVAL,
+                    "-drive id=%s: invalid aio=%s (io_uring or threads)", id,
+                    aio);
         }
         return NULL;
     }
@@ -766,7 +995,11 @@ struct blk_backend *blk_backend_open(const struct opts *o, struct error *err)
     b->efd = -1;
     b->ring.ring_fd = -1;
     pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->work_cond, NULL);
+    pthread_cond_init(&b->idle_cond, NULL);
     b->done_tail = &b->done;
+    b->queue_tail = &b->queue;
+    b->threads = threads;
     b->id = strdup(id);
     b->file = strdup(file);
     b->readonly = ro;
@@ -793,26 +1026,16 @@ struct blk_backend *blk_backend_open(const struct opts *o, struct error *err)
         goto fail;
     }
 
-    struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE,
-                                 .cq_entries = BLK_CQ_ENTRIES };
-    int r = io_uring_queue_init_params(BLK_RING_ENTRIES, &b->ring, &p);
-    if (r < 0) {
-        b->ring.ring_fd = -1;
-        err_set(err, r,
-                "-drive id=%s: io_uring_setup: %s (swede needs io_uring for "
-                "block I/O)",
-                id, strerror(-r));
-        goto fail;
-    }
     b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (b->efd < 0) {
         err_set(err, -errno, "-drive id=%s: eventfd: %s", id, strerror(errno));
         goto fail;
     }
-    r = io_uring_register_eventfd(&b->ring, b->efd);
+    int r = threads ? threads_start(b) : blk_uring_setup(b, err);
     if (r < 0) {
-        err_set(err, r, "-drive id=%s: io_uring_register_eventfd: %s", id,
-                strerror(-r));
+        if (threads) {
+            err_set(err, r, "-drive id=%s: aio=threads: %s", id, strerror(-r));
+        }
         goto fail;
     }
     r = loop_add_fd(b->efd, EPOLLIN, blk_event, b);

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Block backends: the host side of a -drive (QEMU's -drive
- * file=F,format=raw,if=none,id=ID[,readonly=on][,cache=...][,aio=...]
- * [,discard=unmap|ignore]). A backend is a raw image file and one io_uring
- * whose eventfd sits in the main loop; every request is asynchronous and
+ * file=F,format=raw,if=none,id=ID[,readonly=on][,cache=...]
+ * [,aio=io_uring|threads][,discard=unmap|ignore]). A backend is a raw image
+ * file and one I/O engine whose eventfd sits in the main loop; every request is asynchronous and
  * its callback runs on the main-loop thread, never inside the submitting
  * call. Not here: image formats other than raw, and anything about the
  * guest (the device checks guest-supplied ranges; the backend only checks
  * them again against the size as a last line of defence).
+ *
+ * I/O engines: aio=io_uring (default: one ring per backend, its eventfd
+ * registered with the ring) or aio=threads (a pool of 4 worker threads per
+ * backend making preadv/pwritev/fdatasync/fallocate calls, for hosts
+ * without io_uring or where it is forbidden, e.g. by a seccomp policy).
+ * Both keep every guarantee below; completions reach the main loop
+ * through the same eventfd either way. aio=native is refused with a
+ * message.
  *
  * Cache modes, as QEMU's: writeback (default: host page cache, flush =
  * fdatasync), none (O_DIRECT, flush = fdatasync), writethrough (O_DSYNC:
@@ -15,13 +23,14 @@
  * O_DSYNC), unsafe (flush is a no-op: nothing the guest writes is
  * guaranteed to survive a host crash). A flush completes only after an
  * fdatasync issued after every write completed before the flush was
- * submitted (IOSQE_IO_DRAIN). aio=io_uring is the only engine;
- * aio=threads and aio=native are refused with a message.
+ * submitted (IOSQE_IO_DRAIN, or with threads: no other request is being
+ * worked on while the fdatasync runs).
  *
  * Threads: submission functions may be called from any thread (the vCPU
  * thread under the device lock, or the main loop); the backend serialises
- * its ring with its own mutex, which is never held while a callback runs,
- * so callbacks may take the device lock.
+ * its engine with its own mutex, which is never held while a callback runs,
+ * so callbacks may take the device lock. Worker threads never take the
+ * device lock and never run callbacks.
  */
 #ifndef SWEDE_BACKEND_BLOCK_H
 #define SWEDE_BACKEND_BLOCK_H

@@ -820,6 +820,9 @@ void chardev_close(struct chardev *chr)
     if (chr->listen_watched) {
         loop_del_fd(chr->listen_fd);
     }
+    /* Deferred calls still queued for chr must not run after the free. */
+    loop_call_cancel(chardev_accept_cb, chr);
+    loop_call_cancel(chardev_unix_client_lost, chr);
     switch (chr->kind) {
     case CHARDEV_STDIO:
         chardev_restore_terminal();

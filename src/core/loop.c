@@ -305,6 +305,23 @@ void loop_call(loop_call_fn fn, void *opaque)
     loop_wakeup();
 }
 
+void loop_call_cancel(loop_call_fn fn, void *opaque)
+{
+    pthread_mutex_lock(&loop_call_lock);
+    struct loop_call **pp = &loop_calls;
+    while (*pp) {
+        struct loop_call *c = *pp;
+        if (c->fn == fn && c->opaque == opaque) {
+            *pp = c->next;
+            free(c);
+        } else {
+            pp = &c->next;
+        }
+    }
+    loop_calls_tail = pp;
+    pthread_mutex_unlock(&loop_call_lock);
+}
+
 void loop_wakeup(void)
 {
     int fd = __atomic_load_n(&loop_evfd, __ATOMIC_ACQUIRE);

@@ -32,6 +32,9 @@ uint64_t loop_now_ns(void);
 
 /* Any thread: run fn(opaque) on the main-loop thread soon. */
 void loop_call(loop_call_fn fn, void *opaque);
+/* Drop queued loop_call(fn, opaque)s that have not started yet (before
+ * freeing opaque). */
+void loop_call_cancel(loop_call_fn fn, void *opaque);
 /* Any thread: make loop_run() check loop_quit and deferred calls. */
 void loop_wakeup(void);
 

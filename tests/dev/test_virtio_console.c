@@ -5,7 +5,10 @@
  * CONSOLE_PORT / PORT_NAME / PORT_OPEN), data both ways through a
  * -chardev socket (and the main loop), rx backpressure, emergency write,
  * port numbering errors, and hostile control messages (bad port ids,
- * short and oversize messages, unknown events, bad values).
+ * short and oversize messages, unknown events, bad values); and the
+ * shared virtio conformance suite over a virtio-mmio transport (a
+ * virtconsole on a null chardev plus a port without one, so that the
+ * control queues and both ports' queues all take part).
  */
 #include <errno.h>
 #include <linux/virtio_console.h>
@@ -23,6 +26,7 @@
 #include "harness.h"
 #include "hw/virtio/console.h"
 #include "vdev_driver.h"
+#include "virtio_conformance.h"
 
 #define CTRL_BUF (VD_DATA_BASE + 0x10000) /* c_ivq buffers, 0x100 apart */
 #define OUT_BUF  (VD_DATA_BASE + 0x20000) /* driver -> device messages */
@@ -417,6 +421,57 @@ TEST(chardev_open_errors)
     chardev_close(p);
 }
 
+/* The conformance suite's device: two ports, six queues. */
+static struct chardev *conf_chr;
+
+static struct virtio_dev *conf_create(struct mem_map *m, void *arg)
+{
+    struct error err = { 0 };
+    struct opts o;
+    (void)arg;
+    CHECK(opts_parse(&o, "null,id=cn0", "backend", "-chardev", &err) == 0);
+    conf_chr = chardev_open(&o, &err);
+    opts_free(&o);
+    CHECK(conf_chr != NULL);
+    struct virtio_serial *s = virtio_serial_new(m, 2);
+    CHECK(s != NULL);
+    CHECK_EQ(virtio_serial_add_port(s, conf_chr, NULL, -1, true, &err), 0);
+    CHECK_EQ(virtio_serial_add_port(s, NULL, "org.test.conf", -1, false, &err),
+             1);
+    return virtio_serial_vdev(s);
+}
+
+static void conf_destroy(struct virtio_dev *dd)
+{
+    virtio_serial_free(dd->opaque);
+    chardev_close(conf_chr);
+    conf_chr = NULL;
+}
+
+static void conf_poll(struct virtio_dev *dd)
+{
+    (void)dd;
+    struct loop_timer *t = loop_timer_new(quit_cb, NULL);
+    loop_timer_arm(t, loop_now_ns());
+    loop_run();
+    loop_timer_free(t);
+}
+
+TEST(conformance)
+{
+    CHECK(vd_ram(&mem) == 0);
+    struct virtio_serial *s = virtio_serial_new(&mem, 2);
+    struct vconf_device cd = {
+        .ops = virtio_serial_vdev(s)->ops,
+        .create = conf_create,
+        .destroy = conf_destroy,
+        .poll = conf_poll,
+    };
+    virtio_serial_free(s);
+    mem_free(&mem);
+    vconf_run(&cd);
+}
+
 int main(void)
 {
     struct error err = { 0 };
@@ -435,6 +490,7 @@ int main(void)
     RUN(hostile_control);
     RUN(port_numbers);
     RUN(chardev_open_errors);
+    RUN(conformance);
     rmdir(dir);
     HARNESS_END();
 }

@@ -4,7 +4,8 @@
  * (names, ids, event bitmaps, absolute ranges, unknown selections), events
  * delivered at EV_SYN and kept while the guest has no buffers, the bounded
  * ring dropping the oldest, the status queue (LEDs) and hostile status
- * buffers and config writes.
+ * buffers and config writes; and the shared virtio conformance suite for
+ * each kind over a virtio-mmio transport.
  */
 #include <linux/input-event-codes.h>
 #include <linux/input.h>
@@ -16,6 +17,7 @@
 #include "harness.h"
 #include "hw/virtio/input.h"
 #include "vdev_driver.h"
+#include "virtio_conformance.h"
 
 static struct mem_map mem;
 static struct virtio_input *in;
@@ -341,6 +343,57 @@ TEST(models)
     CHECK(strcmp(virtio_tablet_model.name, "virtio-tablet-device") == 0);
 }
 
+/* The conformance suite's device: arg is the kind. Events are injected
+ * on every poll so that the event queue consumes buffers too. */
+static struct virtio_dev *conf_create(struct mem_map *m, void *arg)
+{
+    enum virtio_input_kind kind = *(enum virtio_input_kind *)arg;
+    return virtio_input_vdev(virtio_input_new(m, kind, "conf"));
+}
+
+static void conf_destroy(struct virtio_dev *dd)
+{
+    virtio_input_free(dd->opaque);
+}
+
+static void conf_poll(struct virtio_dev *dd)
+{
+    struct virtio_input *vi = dd->opaque;
+    virtio_input_send(vi, EV_KEY, BTN_LEFT, 1);
+    virtio_input_sync(vi);
+}
+
+static void conformance_kind(enum virtio_input_kind kind)
+{
+    CHECK(vd_ram(&mem) == 0);
+    struct virtio_input *vi = virtio_input_new(&mem, kind, NULL);
+    struct vconf_device cd = {
+        .ops = virtio_input_vdev(vi)->ops,
+        .create = conf_create,
+        .destroy = conf_destroy,
+        .poll = conf_poll,
+        .arg = &kind,
+    };
+    virtio_input_free(vi);
+    mem_free(&mem);
+    vconf_run(&cd);
+}
+
+TEST(conformance_keyboard)
+{
+    conformance_kind(VIRTIO_INPUT_KEYBOARD);
+}
+
+TEST(conformance_tablet)
+{
+    conformance_kind(VIRTIO_INPUT_TABLET);
+}
+
+TEST(conformance_mouse)
+{
+    conformance_kind(VIRTIO_INPUT_MOUSE);
+}
+
 int main(void)
 {
     RUN(keyboard_config);
@@ -352,5 +405,8 @@ int main(void)
     RUN(small_event_buffer);
     RUN(status_queue);
     RUN(models);
+    RUN(conformance_keyboard);
+    RUN(conformance_tablet);
+    RUN(conformance_mouse);
     HARNESS_END();
 }

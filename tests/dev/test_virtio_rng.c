@@ -3,7 +3,8 @@
  * virtio-rng-device tests: random bytes arrive in the device-writable
  * buffers, each chain is capped at VIRTIO_RNG_MAX_PER_REQ, readable
  * buffers are left alone, and a chain pointing outside guest RAM marks
- * the device NEEDS_RESET instead of crashing.
+ * the device NEEDS_RESET instead of crashing; and the shared virtio
+ * conformance suite over a virtio-mmio transport.
  */
 #include <linux/virtio_ids.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "harness.h"
 #include "hw/virtio/rng.h"
 #include "vdev_driver.h"
+#include "virtio_conformance.h"
 
 static struct mem_map mem;
 static struct virtio_rng *rng;
@@ -126,11 +128,37 @@ TEST(hostile_buffer)
     teardown();
 }
 
+static struct virtio_dev *conf_create(struct mem_map *m, void *arg)
+{
+    (void)arg;
+    return virtio_rng_vdev(virtio_rng_new(m));
+}
+
+static void conf_destroy(struct virtio_dev *dd)
+{
+    virtio_rng_free(dd->opaque);
+}
+
+TEST(conformance)
+{
+    CHECK(vd_ram(&mem) == 0);
+    struct virtio_rng *r = virtio_rng_new(&mem);
+    struct vconf_device cd = {
+        .ops = virtio_rng_vdev(r)->ops,
+        .create = conf_create,
+        .destroy = conf_destroy,
+    };
+    virtio_rng_free(r);
+    mem_free(&mem);
+    vconf_run(&cd);
+}
+
 int main(void)
 {
     RUN(identity);
     RUN(fills_buffers);
     RUN(bounded_per_request);
     RUN(hostile_buffer);
+    RUN(conformance);
     HARNESS_END();
 }

@@ -3,7 +3,7 @@
  * Unit tests for core/loop: timers fire in deadline order (ties in arm
  * order) and not before their deadline, cancelled timers don't fire,
  * loop_call from another thread runs on the loop thread in FIFO order,
- * fd callbacks, and loop_quit from another thread.
+ * loop_call_cancel drops exactly the matching queued calls, fd callbacks, and loop_quit from another thread.
  */
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -137,6 +137,46 @@ TEST(call_from_thread)
     }
 }
 
+static void quit_call_cb(void *opaque)
+{
+    (void)opaque;
+    loop_quit();
+}
+
+/* A cancelled call never runs; others, also with the same fn, still do,
+ * in order, and calls queued after a cancel are still appended. */
+TEST(call_cancel)
+{
+    int a = 0, b = 0;
+    ncalls = 0;
+    wrong_thread = 0;
+    loop_thread = pthread_self();
+    loop_call(call_cb, (void *)(intptr_t)1);
+    loop_call(call_cb, (void *)(intptr_t)2);
+    loop_call(call_cb, (void *)(intptr_t)3);
+    loop_call(call_cb, (void *)(intptr_t)2);
+    loop_call_cancel(call_cb, (void *)(intptr_t)2);
+    loop_call_cancel(call_cb, &a); /* nothing queued: no-op */
+    loop_call(call_cb, (void *)(intptr_t)4);
+    loop_call(quit_call_cb, &b);
+    loop_run();
+    CHECK_EQ(ncalls, 3);
+    CHECK_EQ(calls[0], 1);
+    CHECK_EQ(calls[1], 3);
+    CHECK_EQ(calls[2], 4);
+    /* Cancelling the only and the last queued calls. */
+    loop_call(call_cb, (void *)(intptr_t)5);
+    loop_call_cancel(call_cb, (void *)(intptr_t)5);
+    loop_call(call_cb, (void *)(intptr_t)6);
+    loop_call(quit_call_cb, &b);
+    loop_call(call_cb, (void *)(intptr_t)7);
+    loop_call_cancel(call_cb, (void *)(intptr_t)7);
+    loop_run();
+    CHECK_EQ(ncalls, 4);
+    CHECK_EQ(calls[3], 6);
+    CHECK_EQ(wrong_thread, 0);
+}
+
 static void *quitter_thread(void *arg)
 {
     (void)arg;
@@ -196,6 +236,7 @@ int main(void)
     RUN(timers_in_order);
     RUN(timer_rearm);
     RUN(call_from_thread);
+    RUN(call_cancel);
     RUN(quit_from_thread);
     RUN(fd_events);
     HARNESS_END();

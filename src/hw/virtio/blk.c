@@ -611,7 +611,7 @@ static const char *const vblk_props[] = {
 
 const struct device_model virtio_blk_model = {
     .name = "virtio-blk-device",
-    .desc = "virtio block device (raw images, io_uring)",
+    .desc = "virtio block device (raw images)",
     .props = vblk_props,
     .create = vblk_create,
     .destroy = vblk_destroy,

@@ -2,7 +2,7 @@
 /*
  * virtio-blk-device (virtio 1.2 spec, section 5.2 "Block Device"): one or
  * more request queues over a block backend (backend/block.h). Reads and
- * writes go zero-copy from the chain's guest buffers to io_uring;
+ * writes go zero-copy from the chain's guest buffers to the backend;
  * completions arrive on the main-loop thread, which takes the device lock.
  * Requests: IN, OUT, FLUSH, GET_ID, DISCARD and WRITE_ZEROES (one segment
  * each); anything else completes with VIRTIO_BLK_S_UNSUPP. Not here:
