@@ -20,12 +20,12 @@
  *   cpubench: <kernel> ms=<elapsed>            (per kernel, summed over rounds)
  *   cpubench: done elapsed_ms=<total> checksum=<hex>
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <math.h>
 
 static double now_ms(void)
 {
@@ -293,9 +293,9 @@ struct kernel {
 int main(int argc, char **argv)
 {
     struct kernel ks[] = {
-        { "sieve", k_sieve, 0 }, { "hash", k_hash, 0 },
-        { "crc32", k_crc, 0 },   { "sort", k_sort, 0 },
-        { "imat", k_imat, 0 },   { "fmat", k_fmat, 0 },
+        { "sieve", k_sieve, 0 },   { "hash", k_hash, 0 },
+        { "crc32", k_crc, 0 },     { "sort", k_sort, 0 },
+        { "imat", k_imat, 0 },     { "fmat", k_fmat, 0 },
         { "mandel", k_mandel, 0 }, { "nbody", k_nbody, 0 },
     };
     const int nk = (int)(sizeof(ks) / sizeof(ks[0]));

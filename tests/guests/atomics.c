@@ -62,46 +62,48 @@ static void test_lrsc(void)
     CHECK_EQ(cell[2], 0x7fffffff);
 }
 
-#define AMO(name, insn)                                                   \
-    static long name(volatile void *p, long v)                            \
-    {                                                                     \
-        long r;                                                           \
-        asm volatile(insn " %0, %2, (%1)"                                 \
-                     : "=r"(r)                                            \
-                     : "r"(p), "r"(v)                                     \
-                     : "memory");                                         \
-        return r;                                                         \
+#define AMO(name, insn)                        \
+    static long name(volatile void *p, long v) \
+    {                                          \
+        long r;                                \
+        asm volatile(insn " %0, %2, (%1)"      \
+                     : "=r"(r)                 \
+                     : "r"(p), "r"(v)          \
+                     : "memory");              \
+        return r;                              \
     }
-AMO(a_swap_w, "amoswap.w") AMO(a_add_w, "amoadd.w") AMO(a_and_w, "amoand.w")
-AMO(a_or_w, "amoor.w") AMO(a_xor_w, "amoxor.w") AMO(a_min_w, "amomin.w")
-AMO(a_max_w, "amomax.w") AMO(a_minu_w, "amominu.w")
-AMO(a_maxu_w, "amomaxu.w")
-AMO(a_swap_d, "amoswap.d") AMO(a_add_d, "amoadd.d") AMO(a_and_d, "amoand.d")
-AMO(a_or_d, "amoor.d") AMO(a_xor_d, "amoxor.d") AMO(a_min_d, "amomin.d")
-AMO(a_max_d, "amomax.d") AMO(a_minu_d, "amominu.d")
-AMO(a_maxu_d, "amomaxu.d")
+AMO(a_swap_w, "amoswap.w")
+AMO(a_add_w, "amoadd.w") AMO(a_and_w, "amoand.w") AMO(a_or_w, "amoor.w")
+    AMO(a_xor_w, "amoxor.w") AMO(a_min_w, "amomin.w") AMO(a_max_w, "amomax.w")
+        AMO(a_minu_w, "amominu.w") AMO(a_maxu_w, "amomaxu.w")
+            AMO(a_swap_d, "amoswap.d") AMO(a_add_d, "amoadd.d")
+                AMO(a_and_d, "amoand.d") AMO(a_or_d, "amoor.d")
+                    AMO(a_xor_d, "amoxor.d") AMO(a_min_d, "amomin.d")
+                        AMO(a_max_d, "amomax.d") AMO(a_minu_d, "amominu.d")
+                            AMO(a_maxu_d, "amomaxu.d")
 
-static const struct {
+                                static const struct {
     const char *name;
     long (*fn)(volatile void *, long);
     int w;
 } amos[] = {
-    {"amoswap.w", a_swap_w, 1}, {"amoadd.w", a_add_w, 1},
-    {"amoand.w", a_and_w, 1},   {"amoor.w", a_or_w, 1},
-    {"amoxor.w", a_xor_w, 1},   {"amomin.w", a_min_w, 1},
-    {"amomax.w", a_max_w, 1},   {"amominu.w", a_minu_w, 1},
-    {"amomaxu.w", a_maxu_w, 1}, {"amoswap.d", a_swap_d, 0},
-    {"amoadd.d", a_add_d, 0},   {"amoand.d", a_and_d, 0},
-    {"amoor.d", a_or_d, 0},     {"amoxor.d", a_xor_d, 0},
-    {"amomin.d", a_min_d, 0},   {"amomax.d", a_max_d, 0},
-    {"amominu.d", a_minu_d, 0}, {"amomaxu.d", a_maxu_d, 0},
+    { "amoswap.w", a_swap_w, 1 }, { "amoadd.w", a_add_w, 1 },
+    { "amoand.w", a_and_w, 1 },   { "amoor.w", a_or_w, 1 },
+    { "amoxor.w", a_xor_w, 1 },   { "amomin.w", a_min_w, 1 },
+    { "amomax.w", a_max_w, 1 },   { "amominu.w", a_minu_w, 1 },
+    { "amomaxu.w", a_maxu_w, 1 }, { "amoswap.d", a_swap_d, 0 },
+    { "amoadd.d", a_add_d, 0 },   { "amoand.d", a_and_d, 0 },
+    { "amoor.d", a_or_d, 0 },     { "amoxor.d", a_xor_d, 0 },
+    { "amomin.d", a_min_d, 0 },   { "amomax.d", a_max_d, 0 },
+    { "amominu.d", a_minu_d, 0 }, { "amomaxu.d", a_maxu_d, 0 },
 };
 
 static void test_amo(void)
 {
-    static const uint64_t mem[] = {0x7fffffff80000001UL, 0x00000000fffffffeUL,
-                                   0x8000000000000000UL};
-    static const uint64_t opd[] = {0x0000000100000003UL, 0xffffffff80000000UL};
+    static const uint64_t mem[] = { 0x7fffffff80000001UL, 0x00000000fffffffeUL,
+                                    0x8000000000000000UL };
+    static const uint64_t opd[] = { 0x0000000100000003UL,
+                                    0xffffffff80000000UL };
     for (unsigned i = 0; i < sizeof(amos) / sizeof(amos[0]); i++) {
         pr("%s:", amos[i].name);
         for (unsigned m = 0; m < 3; m++)
@@ -143,40 +145,41 @@ static void test_misaligned(void)
     no_traps();
 }
 
-#define OP(name, insn)                                                    \
-    static long name(long a, long b)                                      \
-    {                                                                     \
-        long r;                                                           \
-        asm volatile(insn " %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));      \
-        return r;                                                         \
+#define OP(name, insn)                                               \
+    static long name(long a, long b)                                 \
+    {                                                                \
+        long r;                                                      \
+        asm volatile(insn " %0, %1, %2" : "=r"(r) : "r"(a), "r"(b)); \
+        return r;                                                    \
     }
-OP(o_div, "div") OP(o_divu, "divu") OP(o_rem, "rem") OP(o_remu, "remu")
-OP(o_divw, "divw") OP(o_divuw, "divuw") OP(o_remw, "remw")
-OP(o_remuw, "remuw") OP(o_mul, "mul") OP(o_mulh, "mulh")
-OP(o_mulhsu, "mulhsu") OP(o_mulhu, "mulhu") OP(o_mulw, "mulw")
+OP(o_div, "div")
+OP(o_divu, "divu") OP(o_rem, "rem") OP(o_remu, "remu") OP(o_divw, "divw")
+    OP(o_divuw, "divuw") OP(o_remw, "remw") OP(o_remuw, "remuw")
+        OP(o_mul, "mul") OP(o_mulh, "mulh") OP(o_mulhsu, "mulhsu")
+            OP(o_mulhu, "mulhu") OP(o_mulw, "mulw")
 
-static const struct {
+                static const struct {
     const char *name;
     long (*fn)(long, long);
 } mops[] = {
-    {"div", o_div},     {"divu", o_divu},   {"rem", o_rem},
-    {"remu", o_remu},   {"divw", o_divw},   {"divuw", o_divuw},
-    {"remw", o_remw},   {"remuw", o_remuw}, {"mul", o_mul},
-    {"mulh", o_mulh},   {"mulhsu", o_mulhsu}, {"mulhu", o_mulhu},
-    {"mulw", o_mulw},
+    { "div", o_div },   { "divu", o_divu },     { "rem", o_rem },
+    { "remu", o_remu }, { "divw", o_divw },     { "divuw", o_divuw },
+    { "remw", o_remw }, { "remuw", o_remuw },   { "mul", o_mul },
+    { "mulh", o_mulh }, { "mulhsu", o_mulhsu }, { "mulhu", o_mulhu },
+    { "mulw", o_mulw },
 };
 
 static void test_m(void)
 {
     static const uint64_t v[][2] = {
-        {7, 0},
-        {0x8000000000000000UL, 0xffffffffffffffffUL},
-        {0xffffffff80000000UL, 0xffffffffffffffffUL},
-        {0x0000000180000000UL, 0x00000000ffffffffUL},
-        {0xffffffffffffffffUL, 0xffffffffffffffffUL},
-        {0x8000000000000000UL, 0x7fffffffffffffffUL},
-        {0x123456789abcdef0UL, 0xfedcba9876543210UL},
-        {0xfffffffffffffff9UL, 2},
+        { 7, 0 },
+        { 0x8000000000000000UL, 0xffffffffffffffffUL },
+        { 0xffffffff80000000UL, 0xffffffffffffffffUL },
+        { 0x0000000180000000UL, 0x00000000ffffffffUL },
+        { 0xffffffffffffffffUL, 0xffffffffffffffffUL },
+        { 0x8000000000000000UL, 0x7fffffffffffffffUL },
+        { 0x123456789abcdef0UL, 0xfedcba9876543210UL },
+        { 0xfffffffffffffff9UL, 2 },
     };
     for (unsigned i = 0; i < sizeof(mops) / sizeof(mops[0]); i++) {
         pr("%s:", mops[i].name);

@@ -9,11 +9,11 @@
  */
 #include "lib.h"
 
-#define UART_IER (UART0_BASE + 1)
-#define UART_IIR (UART0_BASE + 2)
+#define UART_IER     (UART0_BASE + 1)
+#define UART_IIR     (UART0_BASE + 2)
 #define CSR_STIMECMP 0x14d
-#define CSR_MENVCFG 0x30a
-#define ENVCFG_STCE (1UL << 63)
+#define CSR_MENVCFG  0x30a
+#define ENVCFG_STCE  (1UL << 63)
 
 static volatile unsigned long seq[8], nseq, flag;
 static volatile unsigned long iir_seen, claim_seen, prev_seen;
@@ -199,14 +199,14 @@ static void test_plic_uart(void)
 
     /* THR is empty: enabling ETBEI raises the THRE interrupt */
     mmio_w8(UART_IER, 0x02);
-    unsigned long pend = mmio_r32(PLIC_PENDING(UART0_IRQ)) >>
-                         (UART0_IRQ % 32) & 1;
+    unsigned long pend =
+        mmio_r32(PLIC_PENDING(UART0_IRQ)) >> (UART0_IRQ % 32) & 1;
     unsigned long meip = !!(csr_read(mip) & MIP_MEIP);
     mmio_w32(PLIC_THRESHOLD(0), 1);
     unsigned long meip_thr = !!(csr_read(mip) & MIP_MEIP);
     mmio_w32(PLIC_THRESHOLD(0), 0);
-    pr("uart THRE: plic pending=%d MEIP=%d MEIP(threshold=1)=%d\n", pend,
-       meip, meip_thr);
+    pr("uart THRE: plic pending=%d MEIP=%d MEIP(threshold=1)=%d\n", pend, meip,
+       meip_thr);
     CHECK(pend && meip && !meip_thr);
 
     seq_reset();

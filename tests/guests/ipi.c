@@ -9,7 +9,7 @@
 #include "lib.h"
 
 #define ROUNDS 3
-#define ADDS 20000
+#define ADDS   20000
 
 static volatile unsigned long started, started_id, ipis[MAX_HARTS], ack;
 static volatile unsigned long amo_counter, lrsc_counter, done[MAX_HARTS];

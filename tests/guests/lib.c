@@ -11,8 +11,8 @@ volatile trap_hook_fn m_hook, s_hook;
 volatile struct trap_record last_trap;
 static volatile hart_fn hart_entry[MAX_HARTS];
 
-#define UART_THR 0
-#define UART_LSR 5
+#define UART_THR      0
+#define UART_LSR      5
 #define UART_LSR_THRE 0x20
 
 void putc_(char c)
@@ -110,16 +110,37 @@ void pmp_set(int idx, unsigned long addr, unsigned cfg)
     unsigned long shift = (idx & 7) * 8;
     unsigned long mask = 0xffUL << shift, val = (unsigned long)cfg << shift;
     switch (idx) {
-    case 0: csr_write(pmpaddr0, addr); break;
-    case 1: csr_write(pmpaddr1, addr); break;
-    case 2: csr_write(pmpaddr2, addr); break;
-    case 3: csr_write(pmpaddr3, addr); break;
-    case 4: csr_write(pmpaddr4, addr); break;
-    case 5: csr_write(pmpaddr5, addr); break;
-    case 6: csr_write(pmpaddr6, addr); break;
-    case 7: csr_write(pmpaddr7, addr); break;
-    case 15: csr_write(pmpaddr15, addr); break;
-    default: pr("pmp_set: entry %d unsupported\n", idx); fails++; return;
+    case 0:
+        csr_write(pmpaddr0, addr);
+        break;
+    case 1:
+        csr_write(pmpaddr1, addr);
+        break;
+    case 2:
+        csr_write(pmpaddr2, addr);
+        break;
+    case 3:
+        csr_write(pmpaddr3, addr);
+        break;
+    case 4:
+        csr_write(pmpaddr4, addr);
+        break;
+    case 5:
+        csr_write(pmpaddr5, addr);
+        break;
+    case 6:
+        csr_write(pmpaddr6, addr);
+        break;
+    case 7:
+        csr_write(pmpaddr7, addr);
+        break;
+    case 15:
+        csr_write(pmpaddr15, addr);
+        break;
+    default:
+        pr("pmp_set: entry %d unsupported\n", idx);
+        fails++;
+        return;
     }
     if (idx < 8) {
         csr_clear(pmpcfg0, mask);

@@ -10,15 +10,15 @@
  */
 #include "lib.h"
 
-#define PTE_V 1UL
-#define PTE_R 2UL
-#define PTE_W 4UL
-#define PTE_X 8UL
-#define PTE_U 16UL
-#define PTE_G 32UL
-#define PTE_A 64UL
-#define PTE_D 128UL
-#define VBASE 0x2000000000UL
+#define PTE_V  1UL
+#define PTE_R  2UL
+#define PTE_W  4UL
+#define PTE_X  8UL
+#define PTE_U  16UL
+#define PTE_G  32UL
+#define PTE_A  64UL
+#define PTE_D  128UL
+#define VBASE  0x2000000000UL
 #define BIG_PA 0x80400000UL /* 2 MiB-aligned RAM well above the program */
 
 static uint64_t pool[24][512] __attribute__((aligned(4096)));
@@ -92,8 +92,7 @@ static void acc(const char *what, int mode, void *fn, unsigned long va,
 
 static void ad_bits(const char *when, uint64_t *pte)
 {
-    pr("  A/D after %s: A=%d D=%d\n", when, !!(*pte & PTE_A),
-       !!(*pte & PTE_D));
+    pr("  A/D after %s: A=%d D=%d\n", when, !!(*pte & PTE_A), !!(*pte & PTE_D));
 }
 
 static void run_mode(int mode, const char *name)
@@ -114,15 +113,15 @@ static void run_mode(int mode, const char *name)
     const uint64_t RWX = PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | PTE_V;
     map(0, 0, 2, RWX | PTE_G);
     uint64_t *ram = map(0x80000000UL, 0x80000000UL, 2, RWX | PTE_G);
-    uint64_t *p0 = map(VBASE + 0x0000, (uint64_t)dpages[0], 0,
-                       PTE_V | PTE_R | PTE_W);
+    uint64_t *p0 =
+        map(VBASE + 0x0000, (uint64_t)dpages[0], 0, PTE_V | PTE_R | PTE_W);
     map(VBASE + 0x1000, (uint64_t)dpages[1], 0, PTE_V | PTE_R | PTE_A | PTE_D);
     map(VBASE + 0x2000, (uint64_t)dpages[2], 0, PTE_V | PTE_X | PTE_A);
     map(VBASE + 0x3000, (uint64_t)dpages[3], 0,
         PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D);
     map(VBASE + 0x4000, (uint64_t)dpages[4], 0, PTE_V | PTE_W | PTE_A);
-    uint64_t *p6 = map(VBASE + 0x6000, (uint64_t)dpages[5], 0,
-                       PTE_V | PTE_R | PTE_A);
+    uint64_t *p6 =
+        map(VBASE + 0x6000, (uint64_t)dpages[5], 0, PTE_V | PTE_R | PTE_A);
     map(VBASE + 0x200000, BIG_PA, 1, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
     map(VBASE + 0x400000, BIG_PA + 0x1000, 1, PTE_V | PTE_R | PTE_A);
     map(VBASE + 0x40000000, 0x80000000UL, 2, PTE_V | PTE_R | PTE_A);
@@ -162,12 +161,11 @@ static void run_mode(int mode, const char *name)
     acc("sd", PRV_S, lo_sd, VBASE + 0x5010, 0, CAUSE_STORE_PAGE);
     acc("jump", PRV_S, lo_jump, VBASE + 0x5010, 0, CAUSE_FETCH_PAGE);
     acc("ld 2M", PRV_S, lo_ld, VBASE + 0x201238, 0, -1);
-    acc("ld misaligned 2M", PRV_S, lo_ld, VBASE + 0x400008, 0,
-        CAUSE_LOAD_PAGE);
+    acc("ld misaligned 2M", PRV_S, lo_ld, VBASE + 0x400008, 0, CAUSE_LOAD_PAGE);
     expect_traps();
-    long r = run_lower(PRV_S, lo_ld,
-                       VBASE + 0x40000000 + ((uint64_t)&marker - 0x80000000UL),
-                       0);
+    long r =
+        run_lower(PRV_S, lo_ld,
+                  VBASE + 0x40000000 + ((uint64_t)&marker - 0x80000000UL), 0);
     no_traps();
     pr("  S ld 1G alias of marker: %s\n",
        r == (long)marker ? "ok" : "mismatch");

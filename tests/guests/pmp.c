@@ -16,7 +16,7 @@ static uint8_t pages[4][4096] __attribute__((aligned(4096)));
 
 static const char *where(unsigned long a)
 {
-    static const char *n[] = {"A", "B", "C", "D"};
+    static const char *n[] = { "A", "B", "C", "D" };
     if (a >= PA && a < PA + sizeof(pages))
         return n[(a - PA) / 4096];
     return "other";
@@ -92,8 +92,8 @@ int main(void)
         try("jump", m, lo_jump, PC, 0, CAUSE_FETCH_ACCESS);
         try("jump", m, lo_jump, PD + 0x80, 0, -1);
         try("ld", m, lo_ld, PD + 0x80, 0, CAUSE_LOAD_ACCESS);
-        try("ld", m, lo_ld, (unsigned long)&pages[0][0] + sizeof(pages),
-            0, CAUSE_LOAD_ACCESS);
+        try("ld", m, lo_ld, (unsigned long)&pages[0][0] + sizeof(pages), 0,
+            CAUSE_LOAD_ACCESS);
     }
 
     /* M-mode ignores unlocked entries */
@@ -129,8 +129,7 @@ int main(void)
     unsigned long cfg2 = csr_read(pmpcfg0);
     unsigned long a3 = csr_read(pmpaddr3);
     pr("locked entry: cfg3=0x%x after rewrite=0x%x addr unchanged=%d\n",
-       (cfg >> 24) & 0xff, (cfg2 >> 24) & 0xff,
-       a3 == pmp_napot(PC, 4096));
+       (cfg >> 24) & 0xff, (cfg2 >> 24) & 0xff, a3 == pmp_napot(PC, 4096));
     CHECK_EQ((cfg2 >> 24) & 0xff, PMP_NAPOT | PMP_R | PMP_L);
     CHECK_EQ(a3, pmp_napot(PC, 4096));
     expect_traps();

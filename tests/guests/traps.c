@@ -66,8 +66,8 @@ static void test_misa_mstatus(void)
     pr("misa: mxl=%d ext=0x%x (H bit not compared)\n", misa >> 62,
        misa & 0x3ffff7f);
     CHECK_EQ(misa >> 62, 2);
-    unsigned long need = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) |
-                         (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
+    unsigned long need = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) |
+                         (1 << 12) | (1 << 18) | (1 << 20);
     CHECK_EQ(misa & need, need);
 
     unsigned long ms = csr_read(mstatus);
@@ -118,7 +118,8 @@ static void do_illegal(void)
 {
     asm volatile(".option push\n.option norvc\n"
                  ".globl m_illegal_insn\nm_illegal_insn: .word 0xc0001073\n"
-                 ".option pop" ::: "memory");
+                 ".option pop" ::
+                     : "memory");
 }
 static void do_illegal_c(void)
 {
@@ -138,7 +139,8 @@ static void do_ebreak(void)
 {
     asm volatile(".option push\n.option norvc\n"
                  ".globl m_ebreak_insn\nm_ebreak_insn: ebreak\n"
-                 ".option pop" ::: "memory");
+                 ".option pop" ::
+                     : "memory");
 }
 
 static void test_m_traps(void)
@@ -180,8 +182,8 @@ static void test_lower_traps(void)
 }
 
 /* S handler for delegated traps: record and skip the instruction */
-static volatile unsigned long s_seen_cause, s_seen_epc, s_seen_tval,
-    s_seen_spp, s_seen_count;
+static volatile unsigned long s_seen_cause, s_seen_epc, s_seen_tval, s_seen_spp,
+    s_seen_count;
 static int s_record(struct trap_frame *f)
 {
     s_seen_count++;
@@ -199,11 +201,9 @@ static void deleg(const char *what, int mode, void *fn, unsigned long cause)
     s_hook = s_record;
     m_hook = 0;
     long r = run_lower(mode, fn, 0, 0);
-    pr("%s: s-count=%d scause=%d sepc=fn+%d spp=%d stval=0x%x r=0x%x\n",
-       what, s_seen_count, s_seen_cause, s_seen_epc - (unsigned long)fn,
-       s_seen_spp,
-       tval_shown(s_seen_cause, s_seen_tval, s_seen_epc, (unsigned long)fn),
-       r);
+    pr("%s: s-count=%d scause=%d sepc=fn+%d spp=%d stval=0x%x r=0x%x\n", what,
+       s_seen_count, s_seen_cause, s_seen_epc - (unsigned long)fn, s_seen_spp,
+       tval_shown(s_seen_cause, s_seen_tval, s_seen_epc, (unsigned long)fn), r);
     CHECK_EQ(s_seen_count, 1);
     CHECK_EQ(s_seen_cause, cause);
     CHECK_EQ(s_seen_spp, mode);
@@ -244,8 +244,8 @@ static void test_xret(void)
                  :
                  : "t0", "memory");
     csr_clear(mstatus, MSTATUS_MIE);
-    pr("mret to M: mie=%d mpie=%d mpp=%d\n", (after >> 3) & 1,
-       (after >> 7) & 1, (after >> 11) & 3);
+    pr("mret to M: mie=%d mpie=%d mpp=%d\n", (after >> 3) & 1, (after >> 7) & 1,
+       (after >> 11) & 3);
     CHECK_EQ((after >> 3) & 1, 1);
     CHECK_EQ((after >> 7) & 1, 1);
     CHECK_EQ((after >> 11) & 3, 0);
@@ -276,9 +276,9 @@ static void counters(const char *what, int mode, unsigned long mc,
 {
     csr_write(mcounteren, mc);
     csr_write(scounteren, sc);
-    static const char *names[] = {"cycle", "time", "instret"};
-    void *fns[] = {(void *)lo_csrr_cycle, (void *)lo_csrr_time,
-                   (void *)lo_csrr_instret};
+    static const char *names[] = { "cycle", "time", "instret" };
+    void *fns[] = { (void *)lo_csrr_cycle, (void *)lo_csrr_time,
+                    (void *)lo_csrr_instret };
     pr("%s mcounteren=%d scounteren=%d:", what, mc, sc);
     for (int i = 0; i < 3; i++) {
         expect_traps();

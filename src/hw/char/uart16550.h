@@ -17,7 +17,7 @@ struct chardev;
 struct error;
 struct uart16550;
 
-#define UART16550_SIZE 0x100u
+#define UART16550_SIZE     0x100u
 #define UART16550_CLOCK_HZ 3686400u
 
 /* chr may be NULL (-serial none/null: output discarded). */

@@ -17,8 +17,8 @@ struct bus;
 struct error;
 struct plic;
 
-#define PLIC_NUM_SOURCES 96   /* as QEMU virt: riscv,ndev = 95 */
-#define PLIC_SIZE(nctx) (0x200000u + (nctx) * 0x1000u)
+#define PLIC_NUM_SOURCES 96 /* as QEMU virt: riscv,ndev = 95 */
+#define PLIC_SIZE(nctx)  (0x200000u + (nctx)*0x1000u)
 
 /* ctx_out: ncontexts lines (copied). Maps itself on bus at base. */
 struct plic *plic_new(struct bus *bus, uint64_t base, unsigned nsources,

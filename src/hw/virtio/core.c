@@ -15,8 +15,6 @@
  * The interrupt status bits are the same for every transport (PCI's ISR,
  * mmio's InterruptStatus: 4.1.4.5, 4.2.2), so the mmio names serve.
  */
-#include "hw/virtio/virtio.h"
-
 #include <assert.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
@@ -24,6 +22,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "hw/virtio/virtio.h"
 
 static void virtio_update_irq(struct virtio_dev *d)
 {
