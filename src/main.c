@@ -18,6 +18,11 @@
  * kicks the CPU while a request is pending, so nobody who posts a request
  * needs to know about the CPU. Signals arrive through a signalfd on the
  * main loop (blocked in every thread), never in a signal handler.
+ *
+ * QMP stop, reset and quit park the vCPU synchronously from the main loop
+ * (main_vcpu_park_sync); while stopped (stop, -S) it stays parked, the
+ * guest clock is held, and requests posted meanwhile are taken by the
+ * poll timer. docs/qmp.md lists the commands and events.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +49,7 @@
 #include "core/runstate.h"
 #include "cpu/riscv/rv.h"
 #include "hw/models.h"
+#include "monitor/qmp.h"
 
 #define MAIN_RUNSTATE_POLL_NS (20 * 1000 * 1000ull)
 
@@ -71,6 +77,8 @@ enum main_opt_id {
     OPT_DRIVE,
     OPT_CHARDEV,
     OPT_GLOBAL,
+    OPT_QMP,
+    OPT_START_PAUSED,
     OPT_VERSION,
     OPT_HELP,
 };
@@ -106,6 +114,8 @@ static const struct main_opt main_opts[] = {
     { "drive", true, OPT_DRIVE },
     { "chardev", true, OPT_CHARDEV },
     { "global", true, OPT_GLOBAL },
+    { "qmp", true, OPT_QMP },
+    { "S", false, OPT_START_PAUSED },
     { "version", false, OPT_VERSION },
     { "h", false, OPT_HELP },
     { "help", false, OPT_HELP },
@@ -126,6 +136,9 @@ struct main_args {
     const char *serial_arg; /* -serial as typed */
     unsigned nserial;
     char *name_buf, *process_name; /* owned */
+    const char *qmp_specs[8];      /* -qmp, checked */
+    unsigned nqmp;
+    bool start_paused; /* -S */
 };
 
 static struct vm_config main_cfg;
@@ -143,6 +156,14 @@ enum main_vcpu_cmd {
 static pthread_mutex_t main_vcpu_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t main_vcpu_cond = PTHREAD_COND_INITIALIZER;
 static enum main_vcpu_cmd main_vcpu_cmd;
+static long main_vcpu_tid; /* atomic: set by the vCPU thread */
+
+/* QMP and pause state, main-loop thread only. While main_paused (stop,
+ * -S) the vCPU stays parked and the guest clock is held at
+ * main_paused_time, so the machine timer does not jump on cont. */
+static struct qmp_server *main_qmp;
+static bool main_paused, main_prelaunch, main_shutting_down;
+static uint64_t main_paused_time;
 
 static void main_usage(void)
 {
@@ -194,12 +215,17 @@ static void main_usage(void)
         "  -display none         accepted (the only display for now)\n"
         "  -serial DEV           stdio (default), mon:stdio, null, none,\n"
         "                        file:PATH, unix:PATH,server=on,wait=off\n"
-        "  -monitor none         accepted (QMP comes later)\n"
+        "  -monitor none         accepted (no human monitor)\n"
+        "  -qmp unix:PATH,server=on,wait=off\n"
+        "  -qmp tcp:HOST:PORT,server=on,wait=off\n"
+        "                        QMP monitor socket (docs/qmp.md); may be\n"
+        "                        given several times\n"
         "  -nodefaults           no default serial port\n"
         "                        On stdio, Ctrl-A x quits, Ctrl-A h helps.\n"
         "\n"
         "Process:\n"
         "  -name NAME            name of the guest\n"
+        "  -S                    start with the CPUs stopped (QMP cont)\n"
         "  -pidfile FILE         write the process id to FILE\n"
         "  -d ITEM,...           log items (-d help lists them)\n"
         "  -D FILE               write the log to FILE\n"
@@ -783,6 +809,19 @@ static int main_parse_one(const struct main_opt *o, const char *arg,
         return main_parse_chardev(val, err);
     case OPT_GLOBAL:
         return main_parse_global(val, err);
+    case OPT_QMP:
+        if (a->nqmp == sizeof(a->qmp_specs) / sizeof(a->qmp_specs[0])) {
+            return err_set(err, -EINVAL, "-qmp %s: at most %zu -qmp options",
+                           val, sizeof(a->qmp_specs) / sizeof(a->qmp_specs[0]));
+        }
+        if (qmp_check_spec(val, "-qmp", err) < 0) {
+            return -EINVAL;
+        }
+        a->qmp_specs[a->nqmp++] = val;
+        return 0;
+    case OPT_START_PAUSED:
+        a->start_paused = true;
+        return 0;
     case OPT_VERSION:
         a->version = true;
         return 0;
@@ -907,6 +946,7 @@ static void main_vcpu_set(enum main_vcpu_cmd cmd)
 
 static void main_quit(int status)
 {
+    main_shutting_down = true;
     main_exit_status = status;
     main_vcpu_set(VCPU_EXIT);
     loop_quit();
@@ -923,16 +963,53 @@ static void main_console_tap(void *opaque, const uint8_t *buf, size_t n)
     }
 }
 
+static void main_event_guest(const char *event, bool guest, const char *reason)
+{
+    qmp_event(main_qmp, event,
+              json_pack("{s:b,s:s}", "guest", guest, "reason", reason));
+}
+
+/* Main-loop thread: stop the vCPU thread and wait until it is parked. */
+static void main_vcpu_park_sync(void)
+{
+    pthread_mutex_lock(&main_vcpu_lock);
+    while (main_vcpu_cmd == VCPU_RUN) {
+        rv_cpu_stop(main_vm.cpu);
+        pthread_cond_wait(&main_vcpu_cond, &main_vcpu_lock);
+    }
+    pthread_mutex_unlock(&main_vcpu_lock);
+}
+
+/* Main-loop thread: run the vCPU unless the machine is paused. */
+static void main_vcpu_resume(void)
+{
+    if (main_paused) {
+        main_paused_time = rv_cpu_time(main_vm.cpu);
+    } else {
+        main_vcpu_set(VCPU_RUN);
+    }
+}
+
 /* Main-loop thread, vCPU parked: carry out the pending request. */
 static void main_vcpu_stopped(void *opaque)
 {
     (void)opaque;
+    pthread_mutex_lock(&main_vcpu_lock);
+    bool parked = main_vcpu_cmd == VCPU_PARKED;
+    pthread_mutex_unlock(&main_vcpu_lock);
+    if (!parked) {
+        /* Restarted meanwhile (cont, QMP reset) or exiting: a pending
+         * request makes the vCPU park and call here again. */
+        return;
+    }
     int code = 0;
     switch (runstate_take(&code)) {
     case RUNSTATE_REQ_SHUTDOWN:
+        main_event_guest("SHUTDOWN", true, "guest-shutdown");
         main_quit(code);
         return;
     case RUNSTATE_REQ_QUIT:
+        main_event_guest("SHUTDOWN", false, "host-signal");
         main_quit(0);
         return;
     case RUNSTATE_REQ_RESET:
@@ -941,6 +1018,7 @@ static void main_vcpu_stopped(void *opaque)
          * 0x7777 for every SRST reboot, whatever the reason); the console
          * panic watch tells the two apart, and a panic exits with 1. */
         if (main_cfg.no_reboot) {
+            main_event_guest("SHUTDOWN", true, "guest-reset");
             if (runstate_guest_panicked()) {
                 fprintf(stderr, "swede: the guest kernel panicked; exiting "
                                 "(-no-reboot)\n");
@@ -952,16 +1030,18 @@ static void main_vcpu_stopped(void *opaque)
         }
         runstate_set_guest_panicked(false);
         main_cfg.board->reset(&main_vm);
+        main_event_guest("RESET", true, "guest-reset");
         break;
     case RUNSTATE_REQ_NONE:
         break;
     }
-    main_vcpu_set(VCPU_RUN);
+    main_vcpu_resume();
 }
 
 static void *main_vcpu_thread(void *opaque)
 {
     (void)opaque;
+    __atomic_store_n(&main_vcpu_tid, (long)gettid(), __ATOMIC_RELEASE);
     pthread_mutex_lock(&main_vcpu_lock);
     for (;;) {
         while (main_vcpu_cmd == VCPU_PARKED) {
@@ -977,6 +1057,7 @@ static void *main_vcpu_thread(void *opaque)
             break;
         }
         main_vcpu_cmd = VCPU_PARKED;
+        pthread_cond_broadcast(&main_vcpu_cond); /* main_vcpu_park_sync */
         loop_call(main_vcpu_stopped, NULL);
         loop_wakeup();
     }
@@ -984,12 +1065,111 @@ static void *main_vcpu_thread(void *opaque)
     return NULL;
 }
 
+/* ---- QMP's view of the machine (monitor/qmp.h) ---- */
+
+static const char *main_qmp_status(void *opaque, bool *running)
+{
+    (void)opaque;
+    *running = !main_paused && !main_shutting_down;
+    if (main_shutting_down) {
+        return "shutdown";
+    }
+    if (main_paused) {
+        return main_prelaunch ? "prelaunch" : "paused";
+    }
+    return "running";
+}
+
+static void main_qmp_stop(void *opaque)
+{
+    (void)opaque;
+    if (main_paused || main_shutting_down) {
+        return;
+    }
+    main_vcpu_park_sync();
+    main_paused_time = rv_cpu_time(main_vm.cpu);
+    main_paused = true;
+    qmp_event(main_qmp, "STOP", NULL);
+}
+
+static void main_qmp_cont(void *opaque)
+{
+    (void)opaque;
+    if (!main_paused || main_shutting_down) {
+        return;
+    }
+    rv_cpu_set_time(main_vm.cpu, main_paused_time);
+    main_paused = false;
+    main_prelaunch = false;
+    qmp_event(main_qmp, "RESUME", NULL);
+    main_vcpu_set(VCPU_RUN);
+}
+
+/* Reset and quit run after the reply to the command has been sent, as in
+ * QEMU (the RESET/SHUTDOWN event follows the reply). */
+static void main_qmp_do_reset(void *opaque)
+{
+    (void)opaque;
+    if (main_shutting_down) {
+        return;
+    }
+    main_vcpu_park_sync();
+    if (main_cfg.no_reboot) {
+        main_event_guest("SHUTDOWN", false, "host-qmp-system-reset");
+        main_quit(0);
+        return;
+    }
+    runstate_set_guest_panicked(false);
+    main_cfg.board->reset(&main_vm);
+    main_event_guest("RESET", false, "host-qmp-system-reset");
+    main_vcpu_resume();
+}
+
+static void main_qmp_reset(void *opaque)
+{
+    loop_call(main_qmp_do_reset, opaque);
+}
+
+static void main_qmp_do_quit(void *opaque)
+{
+    (void)opaque;
+    if (main_shutting_down) {
+        return;
+    }
+    main_vcpu_park_sync();
+    main_event_guest("SHUTDOWN", false, "host-qmp-quit");
+    main_quit(0);
+}
+
+static void main_qmp_quit(void *opaque)
+{
+    loop_call(main_qmp_do_quit, opaque);
+}
+
+static long main_qmp_cpu_thread_id(void *opaque, unsigned i)
+{
+    (void)opaque, (void)i;
+    /* One vCPU thread runs every hart. */
+    return __atomic_load_n(&main_vcpu_tid, __ATOMIC_ACQUIRE);
+}
+
+static const struct qmp_machine_ops main_qmp_ops = {
+    .status = main_qmp_status,
+    .stop = main_qmp_stop,
+    .cont = main_qmp_cont,
+    .reset = main_qmp_reset,
+    .quit = main_qmp_quit,
+    .cpu_thread_id = main_qmp_cpu_thread_id,
+};
+
 /* Kick a CPU that may be asleep in WFI so that it sees a request posted
  * outside the vCPU thread (see the top of this file). */
 static void main_runstate_poll(void *opaque)
 {
     (void)opaque;
-    if (runstate_pending()) {
+    if (runstate_pending() && main_paused) {
+        main_vcpu_stopped(NULL); /* parked: nobody else takes it */
+    } else if (runstate_pending()) {
         rv_cpu_kick(main_vm.cpu);
     }
     loop_timer_arm(main_poll_timer, loop_now_ns() + MAIN_RUNSTATE_POLL_NS);
@@ -1179,8 +1359,29 @@ int main(int argc, char **argv)
         loop_timer_arm(main_poll_timer, loop_now_ns() + MAIN_RUNSTATE_POLL_NS);
     }
 
+    if (args.nqmp) {
+        struct qmp_machine_info info = { .name = main_cfg.name,
+                                         .machine = main_cfg.board->name,
+                                         .ncpus = main_cfg.smp };
+        main_qmp = qmp_server_new(&main_qmp_ops, NULL, &info);
+        if (!main_qmp) {
+            err_set(&err, -ENOMEM, "-qmp: out of memory");
+            main_fail(&err);
+        }
+    }
+    for (unsigned i = 0; i < args.nqmp; i++) {
+        if (qmp_server_listen(main_qmp, args.qmp_specs[i], "-qmp", &err) < 0) {
+            main_fail(&err);
+        }
+    }
+
     pthread_t vcpu;
     main_vcpu_cmd = VCPU_RUN;
+    if (args.start_paused) {
+        main_vcpu_cmd = VCPU_PARKED;
+        main_paused = main_prelaunch = true;
+        main_paused_time = rv_cpu_time(main_vm.cpu);
+    }
     int r = pthread_create(&vcpu, NULL, main_vcpu_thread, NULL);
     if (r != 0) {
         err_set(&err, -r, "cannot start the vCPU thread: %s", strerror(r));
@@ -1194,5 +1395,6 @@ int main(int argc, char **argv)
     rv_cpu_stop(main_vm.cpu);
     rv_cpu_kick(main_vm.cpu);
     pthread_join(vcpu, NULL);
+    qmp_server_free(main_qmp);
     return main_exit_status;
 }
