@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/input-event-codes.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,7 +50,9 @@
 #include "core/runstate.h"
 #include "cpu/riscv/rv.h"
 #include "hw/models.h"
+#include "hw/virtio/input.h"
 #include "monitor/qmp.h"
+#include "monitor/vm_info.h"
 
 #define MAIN_RUNSTATE_POLL_NS (20 * 1000 * 1000ull)
 
@@ -78,6 +81,7 @@ enum main_opt_id {
     OPT_CHARDEV,
     OPT_GLOBAL,
     OPT_QMP,
+    OPT_MON,
     OPT_START_PAUSED,
     OPT_VERSION,
     OPT_HELP,
@@ -115,6 +119,7 @@ static const struct main_opt main_opts[] = {
     { "chardev", true, OPT_CHARDEV },
     { "global", true, OPT_GLOBAL },
     { "qmp", true, OPT_QMP },
+    { "mon", true, OPT_MON },
     { "S", false, OPT_START_PAUSED },
     { "version", false, OPT_VERSION },
     { "h", false, OPT_HELP },
@@ -138,7 +143,16 @@ struct main_args {
     char *name_buf, *process_name; /* owned */
     const char *qmp_specs[8];      /* -qmp, checked */
     unsigned nqmp;
-    bool start_paused; /* -S */
+    /* -monitor SPEC (readline on a new chardev) and -mon chardev=ID. */
+    struct main_mon {
+        const char *spec;    /* -monitor SPEC, or NULL for -mon */
+        const char *chardev; /* -mon chardev=ID */
+        bool control;
+    } mons[8];
+    unsigned nmons;
+    bool monitor_given; /* -monitor (even none): no default monitor */
+    bool serial_mon;    /* -serial mon:stdio */
+    bool start_paused;  /* -S */
 };
 
 static struct vm_config main_cfg;
@@ -162,6 +176,13 @@ static long main_vcpu_tid; /* atomic: set by the vCPU thread */
  * -S) the vCPU stays parked and the guest clock is held at
  * main_paused_time, so the machine timer does not jump on cont. */
 static struct qmp_server *main_qmp;
+/* Chardevs running monitors, for query-chardev. */
+static struct main_mon_chr {
+    char label[32];
+    struct chardev *chr; /* owned when opened for -monitor SPEC */
+    bool owned;
+} main_mon_chrs[8];
+static unsigned main_nmon_chrs;
 static bool main_paused, main_prelaunch, main_shutting_down;
 static uint64_t main_paused_time;
 
@@ -213,15 +234,21 @@ static void main_usage(void)
         "  -nographic            no display, serial on stdio; this is also\n"
         "                        the default, as swede has no display yet\n"
         "  -display none         accepted (the only display for now)\n"
-        "  -serial DEV           stdio (default), mon:stdio, null, none,\n"
+        "  -serial DEV           mon:stdio (default), stdio, null, none,\n"
         "                        file:PATH, unix:PATH,server=on,wait=off\n"
-        "  -monitor none         accepted (no human monitor)\n"
+        "  -monitor DEV          human monitor on stdio, null, none,\n"
+        "                        file:PATH or unix:PATH,server=on,wait=off\n"
+        "  -mon chardev=ID[,mode=readline|control]\n"
+        "                        human monitor (readline) or QMP (control)\n"
+        "                        on -chardev ID\n"
         "  -qmp unix:PATH,server=on,wait=off\n"
         "  -qmp tcp:HOST:PORT,server=on,wait=off\n"
         "                        QMP monitor socket (docs/qmp.md); may be\n"
         "                        given several times\n"
-        "  -nodefaults           no default serial port\n"
-        "                        On stdio, Ctrl-A x quits, Ctrl-A h helps.\n"
+        "  -nodefaults           no default serial port or monitor\n"
+        "                        On stdio, Ctrl-A x quits, Ctrl-A h helps,\n"
+        "                        Ctrl-A c switches to the human monitor\n"
+        "                        (the default without -serial/-monitor)\n"
         "\n"
         "Process:\n"
         "  -name NAME            name of the guest\n"
@@ -420,9 +447,17 @@ static int main_parse_serial(const char *val, struct main_args *a,
                        val);
     }
     a->serial_arg = val;
-    /* No monitor to multiplex yet: mon:stdio is stdio with Ctrl-A keys. */
+    a->serial_mon = false;
+    /* mon:stdio: the serial port and a human monitor share stdio, and
+     * Ctrl-A c switches between them. */
     if (strcmp(val, "mon:stdio") == 0) {
         main_cfg.serial = "stdio";
+        a->serial_mon = true;
+    } else if (strncmp(val, "mon:", 4) == 0) {
+        return err_set(err, -EINVAL,
+                       "-serial %s: only mon:stdio can carry a monitor "
+                       "(use -monitor for a separate one)",
+                       val);
     } else if (strcmp(val, "none") == 0) {
         main_cfg.serial = NULL;
     } else {
@@ -728,6 +763,56 @@ static int main_parse_global(const char *val, struct error *err)
     return r;
 }
 
+/* -mon [chardev=]ID[,mode=readline|control][,pretty=on|off] */
+static int main_parse_mon(const char *val, struct main_args *a,
+                          struct error *err)
+{
+    static const char *const known[] = { "chardev", "mode", "pretty", NULL };
+    struct opts o;
+    if (opts_parse(&o, val, "chardev", "-mon", err) < 0) {
+        return -EINVAL;
+    }
+    int r = opts_check_known(&o, known, "-mon", err);
+    const char *id = opts_get(&o, "chardev");
+    const char *mode = opts_get(&o, "mode");
+    bool pretty = false;
+    if (r == 0) {
+        r = opts_get_bool(&o, "pretty", false, &pretty, "-mon", err);
+    }
+    if (r == 0 && (!id || !*id)) {
+        r = err_set(err, -EINVAL,
+                    "-mon %s: needs chardev=ID (a -chardev to run the "
+                    "monitor on)",
+                    val);
+    }
+    if (r == 0 && mode && strcmp(mode, "readline") != 0 &&
+        strcmp(mode, "control") != 0) {
+        r = err_set(err, -EINVAL,
+                    "-mon %s: mode must be readline (human monitor) or "
+                    "control (QMP)",
+                    val);
+    }
+    if (r == 0 && pretty) {
+        r = err_set(err, -EINVAL, "-mon %s: pretty=on is not supported", val);
+    }
+    if (r == 0 && a->nmons == sizeof(a->mons) / sizeof(a->mons[0])) {
+        r = err_set(err, -EINVAL, "-mon %s: too many monitors", val);
+    }
+    if (r == 0) {
+        char *keep = strdup(id); /* o is freed below */
+        if (!keep) {
+            r = err_set(err, -ENOMEM, "-mon: out of memory");
+        } else {
+            a->mons[a->nmons++] = (struct main_mon){
+                .chardev = keep,
+                .control = mode && strcmp(mode, "control") == 0,
+            };
+        }
+    }
+    opts_free(&o);
+    return r;
+}
+
 static int main_parse_one(const struct main_opt *o, const char *arg,
                           const char *val, struct main_args *a,
                           struct error *err)
@@ -783,13 +868,17 @@ static int main_parse_one(const struct main_opt *o, const char *arg,
         }
         return 0;
     case OPT_MONITOR:
-        if (strcmp(val, "none") != 0) {
-            return err_set(err, -EINVAL,
-                           "-monitor %s: not supported yet "
-                           "(use -monitor none)",
-                           val);
+        a->monitor_given = true;
+        if (strcmp(val, "none") == 0) {
+            return 0;
         }
+        if (a->nmons == sizeof(a->mons) / sizeof(a->mons[0])) {
+            return err_set(err, -EINVAL, "-monitor %s: too many monitors", val);
+        }
+        a->mons[a->nmons++] = (struct main_mon){ .spec = val };
         return 0;
+    case OPT_MON:
+        return main_parse_mon(val, a, err);
     case OPT_NODEFAULTS:
         a->nodefaults = true;
         return 0;
@@ -905,6 +994,11 @@ static int main_parse(int argc, char **argv, struct main_args *a,
     }
     if (a->nodefaults && a->nserial == 0) {
         main_cfg.serial = NULL;
+    }
+    /* As QEMU with -nographic: with neither -serial nor -monitor given,
+     * the serial port and a human monitor share stdio (Ctrl-A c). */
+    if (!a->nodefaults && a->nserial == 0 && !a->monitor_given) {
+        a->serial_mon = true;
     }
     return 0;
 }
@@ -1153,6 +1247,103 @@ static long main_qmp_cpu_thread_id(void *opaque, unsigned i)
     return __atomic_load_n(&main_vcpu_tid, __ATOMIC_ACQUIRE);
 }
 
+/* On virt the power button is KEY_POWER on the first virtio keyboard:
+ * the board has no other device a guest could be told through (QEMU's
+ * riscv virt has none either). */
+static void main_qmp_powerdown(void *opaque)
+{
+    (void)opaque;
+    static bool warned;
+    qmp_event(main_qmp, "POWERDOWN", NULL);
+    for (unsigned i = 0; i < main_vm.ndevices; i++) {
+        const struct device_instance *d = &main_vm.devices[i];
+        if (d->model == &virtio_keyboard_model) {
+            virtio_input_send(d->state, EV_KEY, KEY_POWER, 1);
+            virtio_input_sync(d->state);
+            virtio_input_send(d->state, EV_KEY, KEY_POWER, 0);
+            virtio_input_sync(d->state);
+            return;
+        }
+    }
+    if (!warned) {
+        warned = true;
+        fprintf(stderr, "swede: system_powerdown: the guest cannot see it "
+                        "(the virt machine's power button is KEY_POWER on "
+                        "-device virtio-keyboard-device)\r\n");
+    }
+}
+
+/* Run fn with the vCPU parked (state read consistently), then let it go
+ * on unless the machine is paused anyway. */
+static void main_with_vcpu_parked(void (*fn)(void *), void *arg)
+{
+    bool running = !main_paused && !main_shutting_down;
+    if (running) {
+        main_vcpu_park_sync();
+    }
+    fn(arg);
+    if (running) {
+        main_vcpu_set(VCPU_RUN);
+    }
+}
+
+struct main_regs_req {
+    unsigned cpu;
+    struct rv_hart_state st;
+};
+
+static void main_get_regs(void *arg)
+{
+    struct main_regs_req *q = arg;
+    rv_hart_get_state(rv_cpu_hart(main_vm.cpu, q->cpu), &q->st);
+}
+
+static void main_qmp_print_registers(void *opaque, unsigned i, FILE *f)
+{
+    (void)opaque;
+    if (i >= rv_cpu_nharts(main_vm.cpu)) {
+        return;
+    }
+    struct main_regs_req q = { .cpu = i };
+    main_with_vcpu_parked(main_get_regs, &q);
+    rv_hart_state_print(&q.st, f);
+}
+
+static void main_qmp_print_mtree(void *opaque, FILE *f)
+{
+    (void)opaque;
+    vm_info_mtree(&main_vm, f);
+}
+
+static json_t *main_qmp_query_block(void *opaque)
+{
+    (void)opaque;
+    return vm_info_block(&main_vm);
+}
+
+static json_t *main_qmp_query_chardev(void *opaque)
+{
+    (void)opaque;
+    json_t *list = json_array();
+    if (!list) {
+        return NULL;
+    }
+    if (main_vm.serial) {
+        vm_info_add_chardev(list, "serial0", main_vm.serial, true);
+    }
+    for (unsigned i = 0; i < main_vm.nchardevs; i++) {
+        vm_info_add_chardev(list, main_vm.chardevs[i].id,
+                            main_vm.chardevs[i].chr, main_vm.chardevs[i].taken);
+    }
+    for (unsigned i = 0; i < main_nmon_chrs; i++) {
+        if (main_mon_chrs[i].owned) {
+            vm_info_add_chardev(list, main_mon_chrs[i].label,
+                                main_mon_chrs[i].chr, true);
+        }
+    }
+    return list;
+}
+
 static const struct qmp_machine_ops main_qmp_ops = {
     .status = main_qmp_status,
     .stop = main_qmp_stop,
@@ -1160,7 +1351,52 @@ static const struct qmp_machine_ops main_qmp_ops = {
     .reset = main_qmp_reset,
     .quit = main_qmp_quit,
     .cpu_thread_id = main_qmp_cpu_thread_id,
+    .powerdown = main_qmp_powerdown,
+    .print_registers = main_qmp_print_registers,
+    .print_mtree = main_qmp_print_mtree,
+    .query_block = main_qmp_query_block,
+    .query_chardev = main_qmp_query_chardev,
 };
+
+/* Open the chardevs of -monitor SPEC and take those of -mon chardev=ID,
+ * before the board is built (so a device cannot take them too). */
+static int main_open_monitors(const struct main_args *a, struct error *err)
+{
+    unsigned compat = 0;
+    for (unsigned i = 0; i < a->nmons; i++) {
+        struct main_mon_chr *m = &main_mon_chrs[main_nmon_chrs++];
+        if (a->mons[i].spec) {
+            m->chr = chardev_open_serial_spec(a->mons[i].spec, "-monitor", err);
+            if (!m->chr) {
+                return -EINVAL;
+            }
+            m->owned = true;
+            snprintf(m->label, sizeof(m->label), "compat_monitor%u", compat++);
+        } else {
+            m->chr = vm_take_chardev(&main_vm, a->mons[i].chardev, "-mon", err);
+            if (!m->chr) {
+                return -EINVAL;
+            }
+            snprintf(m->label, sizeof(m->label), "%s", a->mons[i].chardev);
+        }
+    }
+    return 0;
+}
+
+static int main_attach_monitors(const struct main_args *a, struct error *err)
+{
+    for (unsigned i = 0; i < main_nmon_chrs; i++) {
+        if (qmp_monitor_attach(main_qmp, main_mon_chrs[i].chr,
+                               a->mons[i].control, err) < 0) {
+            return -EINVAL;
+        }
+    }
+    if (a->serial_mon && main_vm.serial &&
+        qmp_monitor_attach(main_qmp, main_vm.serial, false, err) < 0) {
+        return -EINVAL;
+    }
+    return 0;
+}
 
 /* Kick a CPU that may be asleep in WFI so that it sees a request posted
  * outside the vCPU thread (see the top of this file). */
@@ -1330,7 +1566,7 @@ int main(int argc, char **argv)
     if (main_vm.serial) {
         chardev_set_output_tap(main_vm.serial, main_console_tap, NULL);
     }
-    if (main_open_backends(&err) < 0) {
+    if (main_open_backends(&err) < 0 || main_open_monitors(&args, &err) < 0) {
         main_fail(&err);
     }
     if (main_cfg.board->build(&main_vm, &err) < 0) {
@@ -1359,15 +1595,16 @@ int main(int argc, char **argv)
         loop_timer_arm(main_poll_timer, loop_now_ns() + MAIN_RUNSTATE_POLL_NS);
     }
 
-    if (args.nqmp) {
-        struct qmp_machine_info info = { .name = main_cfg.name,
-                                         .machine = main_cfg.board->name,
-                                         .ncpus = main_cfg.smp };
-        main_qmp = qmp_server_new(&main_qmp_ops, NULL, &info);
-        if (!main_qmp) {
-            err_set(&err, -ENOMEM, "-qmp: out of memory");
-            main_fail(&err);
-        }
+    struct qmp_machine_info info = { .name = main_cfg.name,
+                                     .machine = main_cfg.board->name,
+                                     .ncpus = main_cfg.smp };
+    main_qmp = qmp_server_new(&main_qmp_ops, NULL, &info);
+    if (!main_qmp) {
+        err_set(&err, -ENOMEM, "monitor: out of memory");
+        main_fail(&err);
+    }
+    if (main_attach_monitors(&args, &err) < 0) {
+        main_fail(&err);
     }
     for (unsigned i = 0; i < args.nqmp; i++) {
         if (qmp_server_listen(main_qmp, args.qmp_specs[i], "-qmp", &err) < 0) {
@@ -1396,5 +1633,14 @@ int main(int argc, char **argv)
     rv_cpu_kick(main_vm.cpu);
     pthread_join(vcpu, NULL);
     qmp_server_free(main_qmp);
+    for (unsigned i = 0; i < main_nmon_chrs; i++) {
+        if (main_mon_chrs[i].owned) {
+            chardev_close(main_mon_chrs[i].chr);
+        }
+    }
+    /* Socket chardevs unlink their paths, as QEMU's do at exit. */
+    for (unsigned i = 0; i < main_vm.nchardevs; i++) {
+        chardev_close(main_vm.chardevs[i].chr);
+    }
     return main_exit_status;
 }

@@ -164,6 +164,15 @@ bool blk_backend_readonly(const struct blk_backend *b)
     return b->readonly;
 }
 
+void blk_backend_info(const struct blk_backend *b, struct blk_info *out)
+{
+    out->file = b->file;
+    out->writeback = !b->sync_each;
+    out->direct = b->direct;
+    out->no_flush = b->no_flush;
+    out->aio = b->threads ? "threads" : "io_uring";
+}
+
 /* Drop n bytes from the front of an iovec array, in place. */
 static void iov_advance(struct iovec **iov, unsigned *niov, size_t n)
 {

@@ -59,6 +59,15 @@ void blk_backend_close(struct blk_backend *b);
 const char *blk_backend_id(const struct blk_backend *b);
 uint64_t blk_backend_size(const struct blk_backend *b); /* bytes */
 bool blk_backend_readonly(const struct blk_backend *b);
+/* How the drive was opened, for query-block. */
+struct blk_info {
+    const char *file; /* as given with file= (owned by the backend) */
+    bool writeback;   /* not writethrough/directsync */
+    bool direct;      /* O_DIRECT: cache=none, directsync */
+    bool no_flush;    /* cache=unsafe */
+    const char *aio;  /* "io_uring" or "threads" */
+};
+void blk_backend_info(const struct blk_backend *b, struct blk_info *out);
 
 /*
  * Asynchronous requests. Return 0 when submitted (cb will run exactly

@@ -81,8 +81,9 @@ struct chardev {
     bool in_no_epoll; /* stdin is a regular file: read without polling */
     bool in_eof;
     bool started; /* chardev_set_receiver was called */
-    bool have_rx;
-    struct chardev_receiver rx;
+    /* Frontends; input goes to fe[focus]. A slot with no read is empty. */
+    struct chardev_receiver fe[CHARDEV_MAX_FRONTENDS];
+    unsigned nfe, focus;
     uint8_t inbuf[CHARDEV_INBUF];
     size_t in_pos, in_len;
     bool got_escape;
@@ -94,7 +95,7 @@ struct chardev {
     /* unix server */
     int listen_fd;
     bool listen_watched;
-    char *path;
+    char *path; /* unix socket, file or pty path (for chardev_filename) */
 
     int accept_queued; /* atomic: a chardev_accept_input call is queued */
 };
@@ -215,6 +216,7 @@ static struct chardev *chardev_open_file(const char *path, bool append,
         return NULL;
     }
     chr->out_fd = fd;
+    chr->path = strdup(path);
     return chr;
 }
 
@@ -377,6 +379,7 @@ static struct chardev *chardev_open_pty(const char *id, const char *optname,
     }
     chr->in_fd = chr->out_fd = m;
     chr->pty_slave = s;
+    chr->path = strdup(name);
     /* As QEMU, so scripts that look for this line keep working. */
     fprintf(stderr, "char device redirected to %s (label %s)\n", name, id);
     return chr;
@@ -556,6 +559,21 @@ static void chardev_print(struct chardev *chr, const char *s)
     chardev_write(chr, (const uint8_t *)s, strlen(s));
 }
 
+static void chardev_notify(struct chardev *chr, unsigned i,
+                           enum chardev_event ev)
+{
+    if (i < chr->nfe && chr->fe[i].read && chr->fe[i].event) {
+        chr->fe[i].event(chr->fe[i].opaque, ev);
+    }
+}
+
+static void chardev_notify_all(struct chardev *chr, enum chardev_event ev)
+{
+    for (unsigned i = 0; i < chr->nfe; i++) {
+        chardev_notify(chr, i, ev);
+    }
+}
+
 /* QEMU's mux escapes. Returns true if ch goes to the guest. */
 static bool chardev_escape(struct chardev *chr, uint8_t ch)
 {
@@ -569,7 +587,14 @@ static bool chardev_escape(struct chardev *chr, uint8_t ch)
             chardev_print(chr, "\n"
                                "C-a h    print this help\n"
                                "C-a x    exit emulator\n"
+                               "C-a c    switch between console and monitor\n"
                                "C-a C-a  sends C-a\n");
+            return false;
+        case 'c':
+            if (chr->nfe > 1) {
+                chr->focus = (chr->focus + 1) % chr->nfe;
+                chardev_notify(chr, chr->focus, CHARDEV_FOCUS_IN);
+            }
             return false;
         case 'x':
             chardev_print(chr, "swede: terminated\n");
@@ -603,8 +628,12 @@ static void chardev_set_polling(struct chardev *chr, bool on)
 static void chardev_deliver(struct chardev *chr)
 {
     while (chr->in_pos < chr->in_len) {
-        size_t room = chr->have_rx ? chr->rx.can_read(chr->rx.opaque) : 0;
-        if (!chr->have_rx) {
+        const struct chardev_receiver *rx =
+            chr->focus < chr->nfe && chr->fe[chr->focus].read
+                ? &chr->fe[chr->focus]
+                : NULL;
+        size_t room = rx ? rx->can_read(rx->opaque) : 0;
+        if (!rx) {
             room = chr->in_len - chr->in_pos; /* nobody listens: discard */
         } else if (room == 0) {
             break;
@@ -613,8 +642,8 @@ static void chardev_deliver(struct chardev *chr)
         if (n > room) {
             n = room;
         }
-        if (chr->have_rx) {
-            chr->rx.read(chr->rx.opaque, chr->inbuf + chr->in_pos, n);
+        if (rx) {
+            rx->read(rx->opaque, chr->inbuf + chr->in_pos, n);
         }
         chr->in_pos += n;
     }
@@ -625,11 +654,29 @@ static void chardev_deliver(struct chardev *chr)
 
 static void chardev_unix_drop_client(struct chardev *chr);
 
-/* Read once into the empty buffer. Returns bytes read (after escapes), 0
- * on EOF or nothing available. */
+/* Ctrl-A escapes must get through while the guest does not read: such a
+ * backend reads ahead as far as its buffer goes. */
+static bool chardev_reads_ahead(const struct chardev *chr)
+{
+    return chr->kind == CHARDEV_STDIO && chr->escapes;
+}
+
+/* Read once into the free end of the buffer. Returns bytes added (after
+ * escapes), 0 on EOF or nothing available. Input still pending for a
+ * frontend when Ctrl-A c moves the focus away is dropped. */
 static size_t chardev_fill(struct chardev *chr)
 {
-    ssize_t r = read(chr->in_fd, chr->inbuf, sizeof(chr->inbuf));
+    if (chr->in_pos) {
+        memmove(chr->inbuf, chr->inbuf + chr->in_pos,
+                chr->in_len - chr->in_pos);
+        chr->in_len -= chr->in_pos;
+        chr->in_pos = 0;
+    }
+    size_t base = chr->in_len;
+    if (base == sizeof(chr->inbuf)) {
+        return 0;
+    }
+    ssize_t r = read(chr->in_fd, chr->inbuf + base, sizeof(chr->inbuf) - base);
     if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
         return 0;
     }
@@ -648,16 +695,19 @@ static size_t chardev_fill(struct chardev *chr)
     }
     size_t n = (size_t)r;
     if (chr->kind == CHARDEV_STDIO && chr->escapes) {
-        size_t o = 0;
-        for (size_t i = 0; i < n; i++) {
+        size_t o = base;
+        for (size_t i = base; i < base + n; i++) {
+            unsigned focus = chr->focus;
             if (chardev_escape(chr, chr->inbuf[i])) {
                 chr->inbuf[o++] = chr->inbuf[i];
             }
+            if (chr->focus != focus) {
+                chr->in_pos = o; /* the old frontend's bytes: dropped */
+            }
         }
-        n = o;
+        n = o - base;
     }
-    chr->in_pos = 0;
-    chr->in_len = n;
+    chr->in_len = base + n;
     return n;
 }
 
@@ -679,14 +729,16 @@ static void chardev_pump(struct chardev *chr)
         }
         return;
     }
-    chardev_set_polling(chr, chr->in_len == 0);
+    chardev_set_polling(chr,
+                        chr->in_len == 0 || (chardev_reads_ahead(chr) &&
+                                             chr->in_len < sizeof(chr->inbuf)));
 }
 
 static void chardev_fd_event(void *opaque, uint32_t events)
 {
     struct chardev *chr = opaque;
     (void)events;
-    if (chr->in_len == 0) {
+    if (chr->in_len == 0 || chardev_reads_ahead(chr)) {
         chardev_fill(chr);
     }
     chardev_pump(chr);
@@ -732,6 +784,7 @@ static void chardev_listen_event(void *opaque, uint32_t events);
 
 static void chardev_unix_drop_client(struct chardev *chr)
 {
+    bool was_open = chr->in_fd >= 0;
     if (chr->in_watched) {
         loop_del_fd(chr->in_fd);
     }
@@ -747,6 +800,9 @@ static void chardev_unix_drop_client(struct chardev *chr)
     if (chr->listen_fd >= 0 && !chr->listen_watched &&
         loop_add_fd(chr->listen_fd, EPOLLIN, chardev_listen_event, chr) == 0) {
         chr->listen_watched = true;
+    }
+    if (was_open) {
+        chardev_notify_all(chr, CHARDEV_CLOSED);
     }
 }
 
@@ -784,19 +840,13 @@ static void chardev_listen_event(void *opaque, uint32_t events)
     chr->out_fd = fd;
     pthread_mutex_unlock(&chr->out_lock);
     chardev_watch_input(chr);
+    chardev_notify_all(chr, CHARDEV_OPENED);
 }
 
 /* ---- lifetime ---- */
 
-void chardev_set_receiver(struct chardev *chr,
-                          const struct chardev_receiver *rx)
+static void chardev_start(struct chardev *chr)
 {
-    if (rx) {
-        chr->rx = *rx;
-        chr->have_rx = true;
-    } else {
-        chr->have_rx = false;
-    }
     if (!chr->started) {
         chr->started = true;
         if (chr->kind == CHARDEV_UNIX && chr->listen_fd >= 0 &&
@@ -806,7 +856,77 @@ void chardev_set_receiver(struct chardev *chr,
         }
         chardev_watch_input(chr);
     }
+}
+
+/* Tell frontend i that the backend is open, if it is. */
+static void chardev_open_event(struct chardev *chr, unsigned i)
+{
+    if (chr->kind != CHARDEV_UNIX || chr->in_fd >= 0) {
+        chardev_notify(chr, i, CHARDEV_OPENED);
+    }
+}
+
+void chardev_set_receiver(struct chardev *chr,
+                          const struct chardev_receiver *rx)
+{
+    bool had = chr->nfe > 0 && chr->fe[0].read;
+    if (rx) {
+        chr->fe[0] = *rx;
+    } else {
+        memset(&chr->fe[0], 0, sizeof(chr->fe[0]));
+    }
+    if (chr->nfe == 0) {
+        chr->nfe = 1;
+    }
+    chardev_start(chr);
+    if (rx && !had) {
+        chardev_open_event(chr, 0);
+    }
     chardev_pump(chr);
+}
+
+int chardev_add_frontend(struct chardev *chr, const struct chardev_receiver *rx)
+{
+    if (chr->nfe == 0) {
+        chardev_set_receiver(chr, rx);
+        return 0;
+    }
+    if (chr->nfe == CHARDEV_MAX_FRONTENDS) {
+        return -ENOSPC;
+    }
+    unsigned i = chr->nfe++;
+    chr->fe[i] = *rx;
+    chardev_start(chr);
+    chardev_open_event(chr, i);
+    chardev_pump(chr);
+    return 0;
+}
+
+bool chardev_is_mux(const struct chardev *chr)
+{
+    return chr->kind == CHARDEV_STDIO && chr->escapes && chr->nfe > 1;
+}
+
+void chardev_filename(struct chardev *chr, char *buf, size_t len)
+{
+    switch (chr->kind) {
+    case CHARDEV_NULL:
+        snprintf(buf, len, "null");
+        break;
+    case CHARDEV_STDIO:
+        snprintf(buf, len, "stdio");
+        break;
+    case CHARDEV_FILE:
+        snprintf(buf, len, "file:%s", chr->path ? chr->path : "");
+        break;
+    case CHARDEV_PTY:
+        snprintf(buf, len, "pty:%s", chr->path ? chr->path : "");
+        break;
+    case CHARDEV_UNIX:
+        snprintf(buf, len, "%sunix:%s,server=on",
+                 chr->in_fd >= 0 ? "" : "disconnected:", chr->path);
+        break;
+    }
 }
 
 void chardev_close(struct chardev *chr)
@@ -837,7 +957,6 @@ void chardev_close(struct chardev *chr)
         }
         close(chr->listen_fd);
         unlink(chr->path);
-        free(chr->path);
         break;
     case CHARDEV_PTY:
         close(chr->in_fd);
@@ -847,6 +966,7 @@ void chardev_close(struct chardev *chr)
         break;
     }
     pthread_mutex_destroy(&chr->out_lock);
+    free(chr->path);
     free(chr);
 }
 

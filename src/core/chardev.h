@@ -10,19 +10,32 @@
 #ifndef SWEDE_CORE_CHARDEV_H
 #define SWEDE_CORE_CHARDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct error;
 struct chardev;
 
+enum chardev_event {
+    CHARDEV_OPENED,   /* a peer is there: socket client accepted, or the
+                         backend is ready (stdio, pty, file, null) */
+    CHARDEV_CLOSED,   /* the socket client went away */
+    CHARDEV_FOCUS_IN, /* mux: Ctrl-A c gave this frontend the input */
+};
+
 struct chardev_receiver {
     /* How many bytes the device can take now (main-loop thread). */
     size_t (*can_read)(void *opaque);
     /* Deliver n <= can_read() bytes (main-loop thread). */
     void (*read)(void *opaque, const uint8_t *buf, size_t n);
+    /* Optional: connection and focus changes (main-loop thread). */
+    void (*event)(void *opaque, enum chardev_event ev);
     void *opaque;
 };
+
+/* Frontends one chardev can feed (a serial port and a monitor on a mux). */
+#define CHARDEV_MAX_FRONTENDS 4
 
 /* Parse a -serial style spec: "stdio", "null", "file:PATH",
  * "unix:PATH,server=on,wait=off". optname is used in messages. */
@@ -46,6 +59,19 @@ void chardev_close(struct chardev *chr);
  * receiver's callbacks run without the device lock; they take it. */
 void chardev_set_receiver(struct chardev *chr,
                           const struct chardev_receiver *rx);
+/* Main-loop thread: attach another frontend (a monitor) to chr. Input
+ * goes to one frontend at a time; on a stdio chardev with Ctrl-A escapes
+ * (QEMU's mux: -serial mon:stdio, -chardev stdio,mux=on) Ctrl-A c moves
+ * it to the next one. Output of every frontend is interleaved. -ENOSPC
+ * past CHARDEV_MAX_FRONTENDS. */
+int chardev_add_frontend(struct chardev *chr,
+                         const struct chardev_receiver *rx);
+/* Whether chr has several frontends that Ctrl-A c switches between. */
+bool chardev_is_mux(const struct chardev *chr);
+/* QEMU's query-chardev "filename": "stdio", "null", "file:PATH",
+ * "pty:/dev/pts/N", "unix:PATH,server=on" ("disconnected:..." while no
+ * client is connected). Main-loop thread. */
+void chardev_filename(struct chardev *chr, char *buf, size_t len);
 /* Any thread: the device has room again, try delivering pending input. */
 void chardev_accept_input(struct chardev *chr);
 /* Any thread. Never blocks the caller for long: output to a slow or gone

@@ -23,13 +23,12 @@
 #include <unistd.h>
 
 #include "board/board.h"
+#include "core/chardev.h"
 #include "core/error.h"
 #include "core/loop.h"
 #include "core/options.h"
+#include "monitor/hmp.h"
 
-#define QMP_VERSION_MAJOR 8
-#define QMP_VERSION_MINOR 2
-#define QMP_VERSION_MICRO 0
 #define QMP_MAX_LISTENERS 8
 /* Output queued for a slow socket client beyond this: disconnect it. */
 #define QMP_MAX_OUTPUT (4 * 1024 * 1024)
@@ -62,6 +61,17 @@ struct qmp_sock {
     bool dead;
 };
 
+/* A monitor on a chardev: one QMP or HMP client per connection. */
+struct qmp_mon {
+    struct qmp_server *s;
+    struct qmp_mon *next;
+    struct chardev *chr;
+    bool control;
+    bool greeted; /* HMP on a mux: banner printed at the first focus */
+    struct qmp_client *qc;
+    struct hmp_client *hc;
+};
+
 struct qmp_server {
     const struct qmp_machine_ops *ops;
     void *opaque;
@@ -71,6 +81,7 @@ struct qmp_server {
     struct qmp_listener listeners[QMP_MAX_LISTENERS];
     unsigned nlisteners;
     bool reap_queued;
+    struct qmp_mon *mons;
 };
 
 /* ---- messages ---- */
@@ -338,6 +349,84 @@ static json_t *qmp_cmd_quit(struct qmp_client *c, json_t *args,
     return json_object();
 }
 
+static json_t *qmp_cmd_system_powerdown(struct qmp_client *c, json_t *args,
+                                        struct qmp_err *e)
+{
+    (void)args, (void)e;
+    c->s->ops->powerdown(c->s->opaque);
+    return json_object();
+}
+
+static json_t *qmp_cmd_query_block(struct qmp_client *c, json_t *args,
+                                   struct qmp_err *e)
+{
+    (void)args, (void)e;
+    return c->s->ops->query_block(c->s->opaque);
+}
+
+static json_t *qmp_cmd_query_chardev(struct qmp_client *c, json_t *args,
+                                     struct qmp_err *e)
+{
+    (void)args, (void)e;
+    return c->s->ops->query_chardev(c->s->opaque);
+}
+
+static json_t *qmp_cmd_human_monitor_command(struct qmp_client *c, json_t *args,
+                                             struct qmp_err *e)
+{
+    json_t *cpu = json_object_get(args, "cpu-index");
+    if (cpu && (json_integer_value(cpu) < 0 ||
+                json_integer_value(cpu) >= (json_int_t)c->s->info.ncpus)) {
+        return qmp_fail(e, "GenericError",
+                        "Parameter 'cpu-index' expects "
+                        "a CPU number");
+    }
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    if (!f) {
+        return NULL;
+    }
+    hmp_execute(c->s, json_string_value(json_object_get(args, "command-line")),
+                f);
+    fclose(f);
+    /* As QEMU's monitor: every "\n" goes out as "\r\n". */
+    size_t lf = 0;
+    for (size_t i = 0; i < n; i++) {
+        lf += text[i] == '\n';
+    }
+    char *crlf = malloc(n + lf + 1);
+    json_t *ret = NULL;
+    if (crlf) {
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (text[i] == '\n') {
+                crlf[o++] = '\r';
+            }
+            crlf[o++] = text[i];
+        }
+        ret = json_stringn(crlf, o);
+        if (!ret) {
+            /* Not valid UTF-8 (a guest-chosen name, say): escape it. */
+            for (size_t i = 0; i < o; i++) {
+                if ((unsigned char)crlf[i] >= 0x80) {
+                    crlf[i] = '?';
+                }
+            }
+            ret = json_stringn(crlf, o);
+        }
+    }
+    free(crlf);
+    free(text);
+    return ret;
+}
+
+static const struct qmp_arg qmp_args_hmp[] = {
+    { "command-line", QMP_T_STR, false },
+    { "cpu-index", QMP_T_INT, true },
+    { NULL, QMP_T_ANY, false },
+};
+
 static const struct qmp_arg qmp_args_capabilities[] = {
     { "enable", QMP_T_ARRAY, true },
     { NULL, QMP_T_ANY, false },
@@ -354,10 +443,14 @@ static const struct qmp_cmd qmp_cmds[] = {
     { "query-machines", NULL, qmp_cmd_query_machines },
     { "query-kvm", NULL, qmp_cmd_query_kvm },
     { "query-cpus-fast", NULL, qmp_cmd_query_cpus_fast },
+    { "query-block", NULL, qmp_cmd_query_block },
+    { "query-chardev", NULL, qmp_cmd_query_chardev },
     { "stop", NULL, qmp_cmd_stop },
     { "cont", NULL, qmp_cmd_cont },
     { "system_reset", NULL, qmp_cmd_system_reset },
+    { "system_powerdown", NULL, qmp_cmd_system_powerdown },
     { "quit", NULL, qmp_cmd_quit },
+    { "human-monitor-command", qmp_args_hmp, qmp_cmd_human_monitor_command },
 };
 static const size_t qmp_ncmds = sizeof(qmp_cmds) / sizeof(qmp_cmds[0]);
 
@@ -725,6 +818,111 @@ struct qmp_server *qmp_server_new(const struct qmp_machine_ops *ops,
     return s;
 }
 
+const struct qmp_machine_ops *qmp_server_ops(struct qmp_server *s,
+                                             void **opaque)
+{
+    *opaque = s->opaque;
+    return s->ops;
+}
+
+const struct qmp_machine_info *qmp_server_info(struct qmp_server *s)
+{
+    return &s->info;
+}
+
+/* ---- monitors on chardevs ---- */
+
+static void qmp_mon_out(void *opaque, const char *buf, size_t n)
+{
+    struct qmp_mon *m = opaque;
+    chardev_write(m->chr, (const uint8_t *)buf, n);
+}
+
+static size_t qmp_mon_can_read(void *opaque)
+{
+    (void)opaque;
+    return 4096;
+}
+
+static void qmp_mon_read(void *opaque, const uint8_t *buf, size_t n)
+{
+    struct qmp_mon *m = opaque;
+    if (m->qc) {
+        qmp_client_input(m->qc, buf, n);
+    } else if (m->hc) {
+        hmp_client_input(m->hc, buf, n);
+    }
+}
+
+static void qmp_mon_close(struct qmp_mon *m)
+{
+    qmp_client_free(m->qc);
+    hmp_client_free(m->hc);
+    m->qc = NULL;
+    m->hc = NULL;
+    m->greeted = false;
+}
+
+static void qmp_mon_event(void *opaque, enum chardev_event ev)
+{
+    struct qmp_mon *m = opaque;
+    switch (ev) {
+    case CHARDEV_OPENED:
+        qmp_mon_close(m);
+        if (m->control) {
+            m->qc = qmp_client_new(m->s, qmp_mon_out, m);
+            break;
+        }
+        m->hc = hmp_client_new(m->s, qmp_mon_out, m);
+        /* On a mux the terminal belongs to the console until Ctrl-A c. */
+        if (m->hc && !chardev_is_mux(m->chr)) {
+            hmp_client_greet(m->hc);
+            m->greeted = true;
+        }
+        break;
+    case CHARDEV_CLOSED:
+        qmp_mon_close(m);
+        break;
+    case CHARDEV_FOCUS_IN:
+        if (m->hc && !m->greeted) {
+            chardev_write(m->chr, (const uint8_t *)"\r\n", 2);
+            hmp_client_greet(m->hc);
+            m->greeted = true;
+        } else if (m->hc) {
+            hmp_client_prompt(m->hc);
+        }
+        break;
+    }
+}
+
+int qmp_monitor_attach(struct qmp_server *s, struct chardev *chr, bool control,
+                       struct error *err)
+{
+    struct qmp_mon *m = calloc(1, sizeof(*m));
+    if (!m) {
+        return err_set(err, -ENOMEM, "monitor: out of memory");
+    }
+    m->s = s;
+    m->chr = chr;
+    m->control = control;
+    m->next = s->mons;
+    s->mons = m;
+    const struct chardev_receiver rx = {
+        .can_read = qmp_mon_can_read,
+        .read = qmp_mon_read,
+        .event = qmp_mon_event,
+        .opaque = m,
+    };
+    int r = chardev_add_frontend(chr, &rx);
+    if (r < 0) {
+        return err_set(err, r,
+                       "monitor: the character device already has "
+                       "%d users",
+                       CHARDEV_MAX_FRONTENDS);
+    }
+    return 0;
+}
+
 /* ---- sockets ---- */
 
 static void qmp_sock_close(struct qmp_sock *k)
@@ -1074,6 +1272,12 @@ void qmp_server_free(struct qmp_server *s)
             unlink(s->listeners[i].unix_path);
             free(s->listeners[i].unix_path);
         }
+    }
+    while (s->mons) {
+        struct qmp_mon *m = s->mons;
+        s->mons = m->next;
+        qmp_mon_close(m);
+        free(m);
     }
     while (s->clients) {
         qmp_client_free(s->clients);

@@ -15,10 +15,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+struct chardev;
 struct error;
 struct qmp_server;
 struct qmp_client;
+
+/* The QEMU version swede's QMP speaks for (docs/qmp.md). */
+#define QMP_VERSION_MAJOR 8
+#define QMP_VERSION_MINOR 2
+#define QMP_VERSION_MICRO 0
 
 /* Largest JSON object a client may send; a larger one is skipped to its
  * end and answered with one GenericError. */
@@ -39,6 +46,16 @@ struct qmp_machine_ops {
     void (*quit)(void *opaque);
     /* Host thread id running CPU index i. */
     long (*cpu_thread_id)(void *opaque, unsigned i);
+    /* A power-button press (emits POWERDOWN; on virt, KEY_POWER on the
+     * first virtio-keyboard-device, see docs/qmp.md). */
+    void (*powerdown)(void *opaque);
+    /* HMP "info registers": CPU i's state, QEMU's layout, to f. */
+    void (*print_registers)(void *opaque, unsigned i, FILE *f);
+    /* HMP "info mtree": the guest physical address map, to f. */
+    void (*print_mtree)(void *opaque, FILE *f);
+    /* query-block / query-chardev replies (new references). */
+    json_t *(*query_block)(void *opaque);
+    json_t *(*query_chardev)(void *opaque);
 };
 
 struct qmp_machine_info {
@@ -74,5 +91,18 @@ struct qmp_client *qmp_client_new(struct qmp_server *s, qmp_out_fn out,
 /* Feed bytes received from the client; replies go to out. */
 void qmp_client_input(struct qmp_client *c, const uint8_t *buf, size_t n);
 void qmp_client_free(struct qmp_client *c);
+
+/* The machine behind s, for the human monitor (hmp.c). */
+const struct qmp_machine_ops *qmp_server_ops(struct qmp_server *s,
+                                             void **opaque);
+const struct qmp_machine_info *qmp_server_info(struct qmp_server *s);
+
+/* A monitor on a character device (-mon chardev=ID,mode=control|readline,
+ * -monitor SPEC, -serial mon:stdio): a QMP client (control) or a human
+ * monitor (readline) is created each time a peer connects, and dropped
+ * when it goes. The chardev stays owned by the caller; it must outlive
+ * the monitor (qmp_server_free drops monitors first). Main thread. */
+int qmp_monitor_attach(struct qmp_server *s, struct chardev *chr, bool control,
+                       struct error *err);
 
 #endif

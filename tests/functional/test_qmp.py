@@ -3,7 +3,12 @@
 small stdlib QMP client: greeting and negotiation, query-status, stop and
 cont (STOP/RESUME events, the guest really pauses), system_reset (RESET
 event, the guest boots again), quit (SHUTDOWN host-qmp-quit, status 0);
-and -S (start paused, cont starts the guest). Two boots.
+-S (start paused, cont starts the guest); and several monitors on one
+guest: two -qmp sockets (unix and tcp) and a -chardev socket with -mon
+mode=control, query-block, query-chardev, human-monitor-command, a client
+sending garbage, and system_powerdown (POWERDOWN on every client, KEY_POWER
+on the virtio keyboard, the guest powers off: SHUTDOWN guest-shutdown).
+Three boots.
 
 Environment as tests/functional/test_boot.py (SWEDE, KIT, BOOT_TIMEOUT).
 """
@@ -27,13 +32,15 @@ UP = re.compile(r"up=([0-9.]+)")
 
 class QMPClient:
     """One QMP connection: messages are CRLF-terminated JSON objects;
-    events met while waiting for a reply are kept in self.events."""
+    events met while waiting for a reply are kept in self.events. path is
+    a unix socket path or a (host, port) pair."""
 
     def __init__(self, path, timeout=TIMEOUT):
         deadline = time.monotonic() + 30
+        family = socket.AF_INET if isinstance(path, tuple) else socket.AF_UNIX
         while True:
             try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock = socket.socket(family, socket.SOCK_STREAM)
                 self.sock.connect(path)
                 break
             except OSError:
@@ -183,6 +190,82 @@ class QMPBoot(unittest.TestCase):
             q.close()
             self.assertEqual(s.wait(), 0, s.report())
             check_clean_log(self, s)
+        finally:
+            s.kill()
+
+    def test_monitors_and_powerdown(self):
+        tcp = socket.socket()
+        tcp.bind(("127.0.0.1", 0))
+        port = tcp.getsockname()[1]
+        tcp.close()
+        mon = os.path.join(self.tmp.name, "mon.sock")
+        disk = os.path.join(self.tmp.name, "disk.img")
+        with open(disk, "wb") as f:
+            f.truncate(4 << 20)
+        # The guest waits for one key event and then ends, which powers
+        # it off (guest/init).
+        guest = "evdev-read 1; echo swede-test: key seen"
+        s = boot(self, 1, guest, extra_args=(
+            "-qmp", self.spec,
+            "-qmp", "tcp:127.0.0.1:%d,server=on,wait=off" % port,
+            "-chardev", "socket,id=mon0,path=%s,server=on,wait=off" % mon,
+            "-mon", "chardev=mon0,mode=control",
+            "-device", "virtio-keyboard-device",
+            "-drive", "file=%s,format=raw,if=virtio,readonly=on" % disk))
+        try:
+            clients = [QMPClient(self.path), QMPClient(("127.0.0.1", port)),
+                       QMPClient(mon)]
+            for c in clients:
+                self.assertEqual(c.cmd("qmp_capabilities")["return"], {})
+            q = clients[0]
+            blocks = q.cmd("query-block")["return"]
+            self.assertEqual(len(blocks), 1, blocks)
+            b = blocks[0]
+            self.assertEqual(b["device"], "virtio0")
+            self.assertTrue(b["inserted"]["ro"])
+            self.assertEqual(b["inserted"]["drv"], "raw")
+            self.assertEqual(b["inserted"]["file"], disk)
+            self.assertEqual(b["inserted"]["image"]["virtual-size"], 4 << 20)
+            self.assertEqual(
+                b["qdev"], "/machine/peripheral-anon/device[1]/virtio-backend")
+            chardevs = {c["label"]: c
+                        for c in q.cmd("query-chardev")["return"]}
+            self.assertEqual(chardevs["mon0"]["filename"],
+                             "unix:%s,server=on" % mon)
+            self.assertEqual(chardevs["serial0"]["filename"], "stdio")
+            hmp = q.cmd("human-monitor-command",
+                        **{"command-line": "info block"})["return"]
+            self.assertIn("virtio0 (#block100): %s (raw, read-only)\r\n"
+                          % disk, hmp)
+            # A client sending garbage and an oversized object gets errors
+            # and changes nothing for the others.
+            bad = QMPClient(self.path)
+            bad.sock.sendall(b"\xff\x00{]" + b"[" * 200 + b"\n" +
+                             b'{"x": "' + b"a" * 70000 + b'"}')
+            err = bad._recv()
+            self.assertEqual(err["error"]["class"], "GenericError")
+            self.assertTrue(s.wait_for(lambda t: "evdev-read: ready" in t),
+                            s.report())
+            self.assertEqual(q.cmd("query-status")["return"]["status"],
+                             "running")
+            # The power button: POWERDOWN to every client; the guest sees
+            # KEY_POWER (116) and powers off.
+            self.assertEqual(clients[1].cmd("system_powerdown")["return"],
+                             {})
+            for c in clients:
+                c.event("POWERDOWN")
+            self.assertTrue(s.wait_for(lambda t: "key seen" in t),
+                            s.report())
+            self.assertRegex(s.console, r"evdev: event\d+ key 116 1")
+            for c in clients:
+                ev = c.event("SHUTDOWN")
+                self.assertEqual(ev["data"], {"guest": True,
+                                              "reason": "guest-shutdown"})
+            self.assertEqual(s.wait(), 0, s.report())
+            check_clean_log(self, s)
+            self.assertFalse(os.path.exists(mon))
+            for c in clients + [bad]:
+                c.close()
         finally:
             s.kill()
 

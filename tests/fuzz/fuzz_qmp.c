@@ -5,13 +5,15 @@
  * input itself, against a fake machine. Every server message must be one
  * JSON object followed by CRLF, and the input buffer must stay bounded.
  * Before the input, the client may be negotiated (first byte, bit 0) so
- * that the command handlers are reached.
+ * that the command handlers are reached; with bit 1 set the input goes to
+ * a human-monitor client (line editor and HMP commands) instead.
  */
 #include <assert.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/hmp.h"
 #include "monitor/qmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,7 +46,37 @@ static long fz_tid(void *opaque, unsigned i)
     return (long)i + 1;
 }
 
+static void fz_print(void *opaque, unsigned i, FILE *f)
+{
+    (void)opaque;
+    assert(i < 2);
+    fprintf(f, " pc       %016x\n", i);
+}
+static void fz_mtree(void *opaque, FILE *f)
+{
+    (void)opaque;
+    fprintf(f, "address-space: memory\n");
+}
+static json_t *fz_block(void *opaque)
+{
+    (void)opaque;
+    return json_pack("[{s:s,s:{s:s,s:s,s:s,s:b,s:{s:b}}}]", "device", "d0",
+                     "inserted", "file", "x.img", "node-name", "#block100",
+                     "drv", "raw", "ro", 1, "cache", "writeback", 1);
+}
+static json_t *fz_chardev(void *opaque)
+{
+    (void)opaque;
+    return json_pack("[{s:s,s:s,s:b}]", "label", "serial0", "filename", "stdio",
+                     "frontend-open", 1);
+}
+
 static const struct qmp_machine_ops fz_ops = {
+    .powerdown = fz_nop,
+    .print_registers = fz_print,
+    .print_mtree = fz_mtree,
+    .query_block = fz_block,
+    .query_chardev = fz_chardev,
     .status = fz_status,
     .stop = fz_stop,
     .cont = fz_cont,
@@ -52,6 +84,11 @@ static const struct qmp_machine_ops fz_ops = {
     .quit = fz_nop,
     .cpu_thread_id = fz_tid,
 };
+
+static void fz_hmp_out(void *opaque, const char *buf, size_t n)
+{
+    (void)opaque, (void)buf, (void)n;
+}
 
 static void fz_out(void *opaque, const char *buf, size_t n)
 {
@@ -75,6 +112,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0) {
         return 0;
     }
+    size_t chunk = (size_t)(data[0] >> 2) + 1;
+    if (data[0] & 2) {
+        struct hmp_client *h = hmp_client_new(srv, fz_hmp_out, NULL);
+        if (h) {
+            hmp_client_greet(h);
+            for (size_t off = 1; off < size; off += chunk) {
+                size_t n = size - off < chunk ? size - off : chunk;
+                hmp_client_input(h, data + off, n);
+            }
+            hmp_client_prompt(h);
+            hmp_client_free(h);
+        }
+        running = true;
+        return 0;
+    }
     struct qmp_client *c = qmp_client_new(srv, fz_out, NULL);
     if (!c) {
         return 0;
@@ -83,7 +135,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static const char caps[] = "{\"execute\":\"qmp_capabilities\"}";
         qmp_client_input(c, (const uint8_t *)caps, sizeof(caps) - 1);
     }
-    size_t chunk = (size_t)(data[0] >> 1) + 1;
     data++;
     size--;
     while (size) {

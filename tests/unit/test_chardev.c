@@ -131,7 +131,9 @@ TEST(unix_server)
         return;
     }
     struct sink s = { .room = 3 };
-    struct chardev_receiver rx = { sink_can_read, sink_read, &s };
+    struct chardev_receiver rx = { .can_read = sink_can_read,
+                                   .read = sink_read,
+                                   .opaque = &s };
     chardev_set_receiver(chr, &rx);
 
     /* No client yet: output is dropped, not blocked on. */

@@ -12,11 +12,12 @@
 
 #include "core/error.h"
 #include "harness.h"
+#include "monitor/hmp.h"
 #include "monitor/qmp.h"
 
 struct fake_vm {
     bool running;
-    int stops, conts, resets, quits;
+    int stops, conts, resets, quits, powerdowns;
 };
 
 static const char *fake_status(void *opaque, bool *running)
@@ -51,7 +52,42 @@ static long fake_tid(void *opaque, unsigned i)
     return 1000 + i;
 }
 
+static void fake_powerdown(void *opaque)
+{
+    ((struct fake_vm *)opaque)->powerdowns++;
+}
+static void fake_registers(void *opaque, unsigned i, FILE *f)
+{
+    (void)opaque;
+    fprintf(f, " pc       %016x\n", 0x80000000u + i);
+}
+static void fake_mtree(void *opaque, FILE *f)
+{
+    (void)opaque;
+    fprintf(f, "address-space: memory\n");
+}
+static json_t *fake_block(void *opaque)
+{
+    (void)opaque;
+    return json_pack("[{s:s,s:s,s:{s:s,s:s,s:s,s:b,s:{s:b,s:b,s:b}}}]",
+                     "device", "disk0", "qdev", "/machine/peripheral/vd0",
+                     "inserted", "file", "disk.img", "node-name", "#block100",
+                     "drv", "raw", "ro", 1, "cache", "writeback", 1, "direct",
+                     0, "no-flush", 0);
+}
+static json_t *fake_chardev(void *opaque)
+{
+    (void)opaque;
+    return json_pack("[{s:s,s:s,s:b}]", "label", "serial0", "filename", "stdio",
+                     "frontend-open", 1);
+}
+
 static const struct qmp_machine_ops fake_ops = {
+    .powerdown = fake_powerdown,
+    .print_registers = fake_registers,
+    .print_mtree = fake_mtree,
+    .query_block = fake_block,
+    .query_chardev = fake_chardev,
     .status = fake_status,
     .stop = fake_stop,
     .cont = fake_cont,
@@ -383,6 +419,132 @@ TEST(spec_check)
     }
 }
 
+/* The next reply's return value, which must be a string. */
+static char *expect_string(struct sink *k)
+{
+    json_t *r = expect_return(k);
+    CHECK(json_is_string(r));
+    char *s = strdup(json_is_string(r) ? json_string_value(r) : "");
+    json_decref(r);
+    return s;
+}
+
+TEST(human_monitor_command)
+{
+    static struct sink k;
+    struct qmp_client *c = setup(&k, true);
+    vm.running = true;
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":\"info status\"}}");
+    char *out = expect_string(&k);
+    CHECK(strcmp(out, "VM status: running\r\n") == 0);
+    free(out);
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":\"  stop  \"}}");
+    out = expect_string(&k);
+    CHECK(strcmp(out, "") == 0);
+    free(out);
+    CHECK(!vm.running);
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":\"info status\"}}");
+    out = expect_string(&k);
+    CHECK(strcmp(out, "VM status: paused\r\n") == 0);
+    free(out);
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":\"info registers -a\"}}");
+    out = expect_string(&k);
+    CHECK(strstr(out, "CPU#1\r\n pc       0000000080000001\r\n") != NULL);
+    free(out);
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":\"info block\"}}");
+    out = expect_string(&k);
+    CHECK(strstr(out, "disk0 (#block100): disk.img (raw, read-only)\r\n") !=
+          NULL);
+    CHECK(strstr(out, "Attached to:      /machine/peripheral/vd0\r\n") != NULL);
+    free(out);
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":\"info chardev\"}}");
+    out = expect_string(&k);
+    CHECK(strcmp(out, "serial0: filename=stdio\r\n") == 0);
+    free(out);
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":\"frobnicate\"}}");
+    out = expect_string(&k);
+    CHECK(strcmp(out, "unknown command: 'frobnicate'\r\n") == 0);
+    free(out);
+    /* Argument checks come before any side effect. */
+    int stops = vm.stops;
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":\"stop\",\"cpu-index\":9}}");
+    expect_error(&k, "GenericError", "cpu-index", NULL);
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":\"stop\",\"x\":1}}");
+    expect_error(&k, "GenericError", "'x' is unexpected", NULL);
+    send_str(c, "{\"execute\":\"human-monitor-command\",\"arguments\":"
+                "{\"command-line\":7}}");
+    expect_error(&k, "GenericError", "expected: string", NULL);
+    send_str(c, "{\"execute\":\"human-monitor-command\"}");
+    expect_error(&k, "GenericError", "'command-line' is missing", NULL);
+    CHECK_EQ(vm.stops, stops);
+    qmp_client_free(c);
+}
+
+TEST(new_queries_and_powerdown)
+{
+    static struct sink k;
+    struct qmp_client *c = setup(&k, true);
+    send_str(c, "{\"execute\":\"query-block\"}");
+    json_t *r = expect_return(&k);
+    CHECK(json_is_array(r) && json_array_size(r) == 1);
+    json_decref(r);
+    send_str(c, "{\"execute\":\"query-chardev\"}");
+    r = expect_return(&k);
+    CHECK(json_is_array(r) && json_array_size(r) == 1);
+    json_decref(r);
+    send_str(c, "{\"execute\":\"system_powerdown\",\"arguments\":{\"a\":1}}");
+    expect_error(&k, "GenericError", "'a' is unexpected", NULL);
+    CHECK_EQ(vm.powerdowns, 0);
+    send_str(c, "{\"execute\":\"system_powerdown\"}");
+    json_decref(expect_return(&k));
+    CHECK_EQ(vm.powerdowns, 1);
+    qmp_client_free(c);
+}
+
+TEST(hmp_line_editor)
+{
+    static struct sink k;
+    memset(&k, 0, sizeof(k));
+    struct hmp_client *h = hmp_client_new(srv, sink_out, &k);
+    CHECK(h != NULL);
+    CHECK_EQ(k.len, 0); /* nothing before the greeting */
+    hmp_client_greet(h);
+    CHECK(strstr(k.data, "monitor") && strstr(k.data, "(qemu) "));
+    vm.running = true;
+    /* Backspace, an arrow key's escape sequence, CRLF counted once. */
+    k.len = 0;
+    const char *typed = "infx\x7fo\x1b[D sta\x1bOAtus\r\n";
+    hmp_client_input(h, (const uint8_t *)typed, strlen(typed));
+    CHECK(strstr(k.data, "\r\nVM status: running\r\n(qemu) ") != NULL);
+    char *p = strstr(k.data, "(qemu) ");
+    CHECK(p && strstr(p + 1, "(qemu) ") == NULL); /* one prompt only */
+    /* Ctrl-U clears; an over-long line rings the bell and is cut. */
+    k.len = 0;
+    hmp_client_input(h, (const uint8_t *)"bogus\x15stop\n", 11);
+    CHECK(!vm.running);
+    k.len = 0;
+    static char longline[HMP_MAX_LINE + 100];
+    memset(longline, 'x', sizeof(longline) - 1);
+    hmp_client_input(h, (const uint8_t *)longline, sizeof(longline) - 1);
+    CHECK(strchr(k.data, '\a') != NULL);
+    hmp_client_input(h, (const uint8_t *)"\n", 1);
+    CHECK(strstr(k.data, "unknown command: 'xxxx") != NULL);
+    /* Control bytes other than the editing keys are ignored. */
+    k.len = 0;
+    hmp_client_input(h, (const uint8_t *)"c\x01\x02\xff\x00ont\r", 9);
+    CHECK(vm.running);
+    hmp_client_free(h);
+}
+
 int main(void)
 {
     struct qmp_machine_info info = { .name = NULL,
@@ -396,6 +558,9 @@ int main(void)
     RUN(garbage_and_recovery);
     RUN(oversize_and_depth);
     RUN(spec_check);
+    RUN(human_monitor_command);
+    RUN(new_queries_and_powerdown);
+    RUN(hmp_line_editor);
     CHECK_EQ(crlf_errors, 0);
     qmp_server_free(srv);
     HARNESS_END();

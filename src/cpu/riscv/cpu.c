@@ -10,6 +10,7 @@
  * whenever it is switched out, which keeps LR/SC correct.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,4 +301,80 @@ void rv_hart_get_state(const struct rv_hart *h, struct rv_hart_state *st)
     memcpy(st->x, h->x, sizeof(st->x));
     memcpy(st->f, h->f, sizeof(st->f));
     st->priv = h->priv;
+    st->hartid = h->hartid;
+    st->mstatus = h->mstatus;
+    st->mip = h->mip | atomic_load_explicit(&h->mip_ext, memory_order_relaxed) |
+              h->mip_timer;
+    st->mie = h->mie;
+    st->mideleg = h->mideleg;
+    st->medeleg = h->medeleg;
+    st->mtvec = h->mtvec;
+    st->stvec = h->stvec;
+    st->mepc = h->mepc;
+    st->sepc = h->sepc;
+    st->mcause = h->mcause;
+    st->scause = h->scause;
+    st->mtval = h->mtval;
+    st->stval = h->stval;
+    st->mscratch = h->mscratch;
+    st->sscratch = h->sscratch;
+    st->satp = h->satp;
+    st->fcsr = (uint64_t)h->frm << 5 | h->fflags;
+}
+
+void rv_hart_state_print(const struct rv_hart_state *st, FILE *f)
+{
+    static const char *const xn[32] = {
+        "zero", "ra", "sp", "gp", "tp",  "t0",  "t1", "t2", "s0", "s1", "a0",
+        "a1",   "a2", "a3", "a4", "a5",  "a6",  "a7", "s2", "s3", "s4", "s5",
+        "s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+    };
+    static const char *const fn[32] = {
+        "ft0", "ft1", "ft2",  "ft3",  "ft4", "ft5", "ft6",  "ft7",
+        "fs0", "fs1", "fa0",  "fa1",  "fa2", "fa3", "fa4",  "fa5",
+        "fa6", "fa7", "fs2",  "fs3",  "fs4", "fs5", "fs6",  "fs7",
+        "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+    };
+    static const char *const privs[4] = { "U", "S", "?", "M" };
+    const struct {
+        const char *name;
+        uint64_t val;
+    } csrs[] = {
+        { "pc", st->pc },
+        { "mhartid", st->hartid },
+        { "mstatus", st->mstatus },
+        { "mip", st->mip },
+        { "mie", st->mie },
+        { "mideleg", st->mideleg },
+        { "medeleg", st->medeleg },
+        { "mtvec", st->mtvec },
+        { "stvec", st->stvec },
+        { "mepc", st->mepc },
+        { "sepc", st->sepc },
+        { "mcause", st->mcause },
+        { "scause", st->scause },
+        { "mtval", st->mtval },
+        { "stval", st->stval },
+        { "mscratch", st->mscratch },
+        { "sscratch", st->sscratch },
+        { "satp", st->satp },
+    };
+    fprintf(f, " %-8s %s\n", "V", "0");
+    fprintf(f, " %-8s %s\n", "priv", privs[st->priv & 3]);
+    for (size_t i = 0; i < sizeof(csrs) / sizeof(csrs[0]); i++) {
+        fprintf(f, " %-8s %016" PRIx64 "\n", csrs[i].name, csrs[i].val);
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "x%u/%s", i, xn[i]);
+        fprintf(f, " %-8s %016" PRIx64 "%s", name, st->x[i],
+                (i % 4) == 3 ? "\n" : "");
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%u/%s", i, fn[i]);
+        fprintf(f, " %-8s %016" PRIx64 "%s", name, st->f[i],
+                (i % 4) == 3 ? "\n" : "");
+    }
+    fprintf(f, " %-8s %016" PRIx64 "\n", "fcsr", st->fcsr);
 }

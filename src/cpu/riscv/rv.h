@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct bus;
 struct error;
@@ -79,7 +80,14 @@ struct rv_hart_state {
     uint64_t x[32];
     uint64_t f[32];
     unsigned priv;
+    uint64_t hartid, mstatus, mip, mie, mideleg, medeleg, mtvec, stvec;
+    uint64_t mepc, sepc, mcause, scause, mtval, stval, mscratch, sscratch;
+    uint64_t satp, fcsr;
 };
+/* The CPU must be stopped (or h not running) for a consistent copy. */
 void rv_hart_get_state(const struct rv_hart *h, struct rv_hart_state *st);
+/* Write st as QEMU's "info registers" does for riscv64 (pc, the main
+ * M/S CSRs, x0..x31 and f0..f31 with ABI names, four to a line). */
+void rv_hart_state_print(const struct rv_hart_state *st, FILE *f);
 
 #endif
