@@ -53,6 +53,8 @@
 #include "hw/virtio/input.h"
 #include "monitor/qmp.h"
 #include "monitor/vm_info.h"
+#include "ui/console.h"
+#include "ui/screendump.h"
 
 #define MAIN_RUNSTATE_POLL_NS (20 * 1000 * 1000ull)
 
@@ -1344,6 +1346,28 @@ static json_t *main_qmp_query_chardev(void *opaque)
     return list;
 }
 
+static int main_qmp_screendump(void *opaque, const char *device, int64_t head,
+                               const char *path, const char *format,
+                               struct error *err)
+{
+    (void)opaque;
+    enum screendump_format fmt;
+    if (screendump_format_parse(format, &fmt, err) < 0) {
+        return -EINVAL;
+    }
+    struct ui_console *c = ui_console_find(device, head, err);
+    if (!c) {
+        return -ENODEV;
+    }
+    pixman_image_t *img = ui_console_snapshot(c);
+    if (!img) {
+        return err_set(err, -ENODEV, "Display output is not active");
+    }
+    int r = screendump_write(img, path, fmt, err);
+    pixman_image_unref(img);
+    return r;
+}
+
 static const struct qmp_machine_ops main_qmp_ops = {
     .status = main_qmp_status,
     .stop = main_qmp_stop,
@@ -1356,6 +1380,7 @@ static const struct qmp_machine_ops main_qmp_ops = {
     .print_mtree = main_qmp_print_mtree,
     .query_block = main_qmp_query_block,
     .query_chardev = main_qmp_query_chardev,
+    .screendump = main_qmp_screendump,
 };
 
 /* Open the chardevs of -monitor SPEC and take those of -mon chardev=ID,

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
+
 #define HMP_PROMPT   "(qemu) "
 #define HMP_MAX_ARGS 8
 
@@ -315,6 +317,41 @@ static void hmp_system_powerdown(struct qmp_server *s, int argc, char **argv,
     hmp_ops(s, &op)->powerdown(op);
 }
 
+/* screendump [-f ppm|png] FILENAME [DEVICE [HEAD]] */
+static void hmp_screendump(struct qmp_server *s, int argc, char **argv, FILE *f)
+{
+    void *op;
+    const char *fmt = "ppm";
+    int i = 1;
+    if (i + 1 < argc && strcmp(argv[i], "-f") == 0) {
+        fmt = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc || argc - i > 3) {
+        fprintf(f, "screendump: usage: screendump [-f ppm|png] FILENAME "
+                   "[DEVICE [HEAD]]\n");
+        return;
+    }
+    if (strcmp(fmt, "ppm") != 0 && strcmp(fmt, "png") != 0) {
+        fprintf(f, "screendump: format must be ppm or png\n");
+        return;
+    }
+    char *end = NULL;
+    long long head = -1;
+    if (argc - i == 3) {
+        head = strtoll(argv[i + 2], &end, 10);
+        if (*end || head < 0) {
+            fprintf(f, "screendump: HEAD must be a number\n");
+            return;
+        }
+    }
+    struct error err = { 0 };
+    if (hmp_ops(s, &op)->screendump(op, argc - i >= 2 ? argv[i + 1] : NULL,
+                                    head, argv[i], fmt, &err) < 0) {
+        fprintf(f, "Error: %s\n", err.msg);
+    }
+}
+
 static void hmp_quit(struct qmp_server *s, int argc, char **argv, FILE *f)
 {
     (void)argc, (void)argv, (void)f;
@@ -327,6 +364,8 @@ static const struct hmp_cmd hmp_cmds[] = {
     { "help", "?", "[cmd]", "show the help", hmp_help },
     { "info", NULL, "[subcommand]", "show various information", hmp_info },
     { "quit", "q", "", "quit the emulator", hmp_quit },
+    { "screendump", NULL, "[-f ppm|png] FILE [DEVICE [HEAD]]",
+      "save the display as an image", hmp_screendump },
     { "stop", "s", "", "stop emulation", hmp_stop },
     { "system_powerdown", NULL, "", "send a power-button press",
       hmp_system_powerdown },

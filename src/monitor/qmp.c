@@ -421,6 +421,33 @@ static json_t *qmp_cmd_human_monitor_command(struct qmp_client *c, json_t *args,
     return ret;
 }
 
+static json_t *qmp_cmd_screendump(struct qmp_client *c, json_t *args,
+                                  struct qmp_err *e)
+{
+    json_t *head = json_object_get(args, "head");
+    const char *fmt = json_string_value(json_object_get(args, "format"));
+    struct error err = { 0 };
+    if (fmt && strcmp(fmt, "ppm") != 0 && strcmp(fmt, "png") != 0) {
+        return qmp_fail(e, "GenericError",
+                        "Parameter 'format' does not accept value '%.100s'",
+                        fmt);
+    }
+    if (c->s->ops->screendump(
+            c->s->opaque, json_string_value(json_object_get(args, "device")),
+            head ? json_integer_value(head) : -1,
+            json_string_value(json_object_get(args, "filename")),
+            fmt ? fmt : "ppm", &err) < 0) {
+        return qmp_fail(e, "GenericError", "%s", err.msg);
+    }
+    return json_object();
+}
+
+static const struct qmp_arg qmp_args_screendump[] = {
+    { "filename", QMP_T_STR, false }, { "device", QMP_T_STR, true },
+    { "head", QMP_T_INT, true },      { "format", QMP_T_STR, true },
+    { NULL, QMP_T_ANY, false },
+};
+
 static const struct qmp_arg qmp_args_hmp[] = {
     { "command-line", QMP_T_STR, false },
     { "cpu-index", QMP_T_INT, true },
@@ -451,6 +478,7 @@ static const struct qmp_cmd qmp_cmds[] = {
     { "system_powerdown", NULL, qmp_cmd_system_powerdown },
     { "quit", NULL, qmp_cmd_quit },
     { "human-monitor-command", qmp_args_hmp, qmp_cmd_human_monitor_command },
+    { "screendump", qmp_args_screendump, qmp_cmd_screendump },
 };
 static const size_t qmp_ncmds = sizeof(qmp_cmds) / sizeof(qmp_cmds[0]);
 

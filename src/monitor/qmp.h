@@ -56,6 +56,10 @@ struct qmp_machine_ops {
     /* query-block / query-chardev replies (new references). */
     json_t *(*query_block)(void *opaque);
     json_t *(*query_chardev)(void *opaque);
+    /* screendump: device (NULL: the first display) head (-1: 0) to path
+     * as "ppm" or "png"; 0 or a negative errno with err set. */
+    int (*screendump)(void *opaque, const char *device, int64_t head,
+                      const char *path, const char *format, struct error *err);
 };
 
 struct qmp_machine_info {

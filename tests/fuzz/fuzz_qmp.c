@@ -9,10 +9,12 @@
  * a human-monitor client (line editor and HMP commands) instead.
  */
 #include <assert.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "monitor/hmp.h"
 #include "monitor/qmp.h"
 
@@ -71,7 +73,17 @@ static json_t *fz_chardev(void *opaque)
                      "frontend-open", 1);
 }
 
+static int fz_screendump(void *opaque, const char *device, int64_t head,
+                         const char *path, const char *format,
+                         struct error *err)
+{
+    (void)opaque, (void)device, (void)head, (void)path, (void)format;
+    return err_set(err, -ENODEV,
+                   "There is no console to take a screendump from");
+}
+
 static const struct qmp_machine_ops fz_ops = {
+    .screendump = fz_screendump,
     .powerdown = fz_nop,
     .print_registers = fz_print,
     .print_mtree = fz_mtree,

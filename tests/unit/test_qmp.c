@@ -6,6 +6,7 @@
  * side effect), garbage and oversize input (the client recovers), events
  * only to negotiated clients, -qmp spec checking.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,17 @@ static json_t *fake_chardev(void *opaque)
                      "frontend-open", 1);
 }
 
+static int fake_screendump(void *opaque, const char *device, int64_t head,
+                           const char *path, const char *format,
+                           struct error *err)
+{
+    (void)opaque, (void)device, (void)head, (void)path, (void)format;
+    return err_set(err, -ENODEV,
+                   "There is no console to take a screendump from");
+}
+
 static const struct qmp_machine_ops fake_ops = {
+    .screendump = fake_screendump,
     .powerdown = fake_powerdown,
     .print_registers = fake_registers,
     .print_mtree = fake_mtree,
@@ -504,6 +515,15 @@ TEST(new_queries_and_powerdown)
     send_str(c, "{\"execute\":\"system_powerdown\",\"arguments\":{\"a\":1}}");
     expect_error(&k, "GenericError", "'a' is unexpected", NULL);
     CHECK_EQ(vm.powerdowns, 0);
+    send_str(c, "{\"execute\":\"screendump\",\"arguments\":{"
+                "\"filename\":\"/tmp/x.ppm\",\"format\":\"bmp\"}}");
+    expect_error(&k, "GenericError", "'format' does not accept", NULL);
+    send_str(c, "{\"execute\":\"screendump\",\"arguments\":{"
+                "\"filename\":\"/tmp/x.ppm\",\"head\":\"0\"}}");
+    expect_error(&k, "GenericError", "'head', expected: integer", NULL);
+    send_str(c, "{\"execute\":\"screendump\",\"arguments\":{"
+                "\"filename\":\"/tmp/x.ppm\"}}");
+    expect_error(&k, "GenericError", "no console", NULL);
     send_str(c, "{\"execute\":\"system_powerdown\"}");
     json_decref(expect_return(&k));
     CHECK_EQ(vm.powerdowns, 1);

@@ -35,6 +35,7 @@
 #include "core/log.h"
 #include "core/options.h"
 #include "hw/virtio/virtio.h"
+#include "ui/console.h"
 
 #define INPUT_QUEUE_SIZE  64
 #define STATUS_MAX_EVENTS 64
@@ -56,6 +57,7 @@ struct virtio_input {
 
     uint32_t leds;
     struct virtq_elem elem;
+    uint32_t ui_buttons; /* tablet: UI_BUTTON_* last sent (main loop) */
 };
 
 struct input_kind_info {
@@ -473,6 +475,49 @@ struct virtio_dev *virtio_input_vdev(struct virtio_input *in)
     return &in->vdev;
 }
 
+/* Display backends' input (ui/console.h), main-loop thread. */
+static void input_ui_key(void *opaque, uint32_t code, bool down)
+{
+    struct virtio_input *in = opaque;
+    if (code > KEY_MAX) {
+        return;
+    }
+    virtio_input_send(in, EV_KEY, (uint16_t)code, down);
+    virtio_input_sync(in);
+}
+
+static void input_ui_pointer(void *opaque, uint32_t x, uint32_t y,
+                             uint32_t buttons)
+{
+    static const struct {
+        uint32_t bit;
+        uint16_t code;
+    } map[] = {
+        { UI_BUTTON_LEFT, BTN_LEFT },
+        { UI_BUTTON_MIDDLE, BTN_MIDDLE },
+        { UI_BUTTON_RIGHT, BTN_RIGHT },
+    };
+    struct virtio_input *in = opaque;
+    virtio_input_send(in, EV_ABS, ABS_X, x);
+    virtio_input_send(in, EV_ABS, ABS_Y, y);
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if ((buttons ^ in->ui_buttons) & map[i].bit) {
+            virtio_input_send(in, EV_KEY, map[i].code,
+                              (buttons & map[i].bit) != 0);
+        }
+    }
+    /* A wheel bit is one notch: REL_WHEEL +1 (up) or -1 (down). */
+    if (buttons & UI_BUTTON_WHEEL_UP) {
+        virtio_input_send(in, EV_REL, REL_WHEEL, 1);
+    }
+    if (buttons & UI_BUTTON_WHEEL_DOWN) {
+        virtio_input_send(in, EV_REL, REL_WHEEL, (uint32_t)-1);
+    }
+    in->ui_buttons =
+        buttons & (UI_BUTTON_LEFT | UI_BUTTON_MIDDLE | UI_BUTTON_RIGHT);
+    virtio_input_sync(in);
+}
+
 static int input_create(struct vm *vm, const struct opts *o,
                         struct device_instance *out, struct error *err,
                         enum virtio_input_kind kind,
@@ -493,6 +538,15 @@ static int input_create(struct vm *vm, const struct opts *o,
     out->model = model;
     out->state = in;
     out->vdev = &in->vdev;
+    /* The keyboard and the tablet take the display's input (the mouse
+     * is relative and the display reports absolute positions). */
+    if (kind == VIRTIO_INPUT_KEYBOARD) {
+        ui_input_add_sink(
+            &(struct ui_input_sink){ .key = input_ui_key, .opaque = in });
+    } else if (kind == VIRTIO_INPUT_TABLET) {
+        ui_input_add_sink(&(struct ui_input_sink){ .pointer = input_ui_pointer,
+                                                   .opaque = in });
+    }
     return 0;
 }
 
