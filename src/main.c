@@ -55,6 +55,8 @@
 #include "monitor/vm_info.h"
 #include "ui/console.h"
 #include "ui/screendump.h"
+#include "ui/sdl.h"
+#include "ui/vnc.h"
 
 #define MAIN_RUNSTATE_POLL_NS (20 * 1000 * 1000ull)
 
@@ -84,6 +86,7 @@ enum main_opt_id {
     OPT_GLOBAL,
     OPT_QMP,
     OPT_MON,
+    OPT_VNC,
     OPT_START_PAUSED,
     OPT_VERSION,
     OPT_HELP,
@@ -122,6 +125,7 @@ static const struct main_opt main_opts[] = {
     { "global", true, OPT_GLOBAL },
     { "qmp", true, OPT_QMP },
     { "mon", true, OPT_MON },
+    { "vnc", true, OPT_VNC },
     { "S", false, OPT_START_PAUSED },
     { "version", false, OPT_VERSION },
     { "h", false, OPT_HELP },
@@ -152,9 +156,11 @@ struct main_args {
         bool control;
     } mons[8];
     unsigned nmons;
-    bool monitor_given; /* -monitor (even none): no default monitor */
-    bool serial_mon;    /* -serial mon:stdio */
-    bool start_paused;  /* -S */
+    bool monitor_given;   /* -monitor (even none): no default monitor */
+    const char *vnc_spec; /* -vnc or -display vnc=, checked */
+    const char *sdl_spec; /* -display sdl[,...], checked */
+    bool serial_mon;      /* -serial mon:stdio */
+    bool start_paused;    /* -S */
 };
 
 static struct vm_config main_cfg;
@@ -233,9 +239,13 @@ static void main_usage(void)
         "                        accepted (virtio-mmio is always modern)\n"
         "\n"
         "Display and serial:\n"
-        "  -nographic            no display, serial on stdio; this is also\n"
-        "                        the default, as swede has no display yet\n"
-        "  -display none         accepted (the only display for now)\n"
+        "  -nographic            no window, serial and monitor on stdio;\n"
+        "                        without -display this is the default\n"
+        "  -display none|sdl[,window-close=on|off][,show-cursor=on|off]\n"
+        "  -display vnc=HOST:N   where the display goes (default none)\n"
+        "  -vnc HOST:N[,websocket=PORT]\n"
+        "                        VNC server on port 5900+N (noVNC connects\n"
+        "                        to the WebSocket port)\n"
         "  -serial DEV           mon:stdio (default), stdio, null, none,\n"
         "                        file:PATH, unix:PATH,server=on,wait=off\n"
         "  -monitor DEV          human monitor on stdio, null, none,\n"
@@ -765,6 +775,35 @@ static int main_parse_global(const char *val, struct error *err)
     return r;
 }
 
+/* -display none|sdl[,...]|vnc=SPEC */
+static int main_parse_display(const char *val, struct main_args *a,
+                              struct error *err)
+{
+    if (strcmp(val, "none") == 0) {
+        a->sdl_spec = NULL;
+        return 0;
+    }
+    if (strncmp(val, "vnc=", 4) == 0) {
+        if (vnc_check_spec(val + 4, "-display vnc", err) < 0) {
+            return -EINVAL;
+        }
+        a->vnc_spec = val + 4;
+        return 0;
+    }
+    if (strcmp(val, "sdl") == 0 || strncmp(val, "sdl,", 4) == 0) {
+        if (sdl_check_spec(val, "-display", err) < 0) {
+            return -EINVAL;
+        }
+        a->sdl_spec = val;
+        return 0;
+    }
+    size_t n = strcspn(val, ",");
+    return err_set(err, -EINVAL,
+                   "-display %.*s: not supported (use -display sdl, "
+                   "-display vnc=HOST:N or -display none)",
+                   (int)n, val);
+}
+
 /* -mon [chardev=]ID[,mode=readline|control][,pretty=on|off] */
 static int main_parse_mon(const char *val, struct main_args *a,
                           struct error *err)
@@ -861,13 +900,16 @@ static int main_parse_one(const struct main_opt *o, const char *arg,
         a->log_file = val;
         return 0;
     case OPT_DISPLAY:
-        if (strcmp(val, "none") != 0) {
-            return err_set(err, -EINVAL,
-                           "-display %s: not supported (swede "
-                           "has no display yet; use -display none or "
-                           "-nographic)",
-                           val);
+        return main_parse_display(val, a, err);
+    case OPT_VNC:
+        if (strcmp(val, "none") == 0) {
+            a->vnc_spec = NULL;
+            return 0;
         }
+        if (vnc_check_spec(val, "-vnc", err) < 0) {
+            return -EINVAL;
+        }
+        a->vnc_spec = val;
         return 0;
     case OPT_MONITOR:
         a->monitor_given = true;
@@ -996,6 +1038,11 @@ static int main_parse(int argc, char **argv, struct main_args *a,
     }
     if (a->nodefaults && a->nserial == 0) {
         main_cfg.serial = NULL;
+    }
+    if (main_cfg.nographic && a->sdl_spec) {
+        return err_set(err, -EINVAL,
+                       "-nographic cannot be used with -display sdl (drop "
+                       "one of them)");
     }
     /* As QEMU with -nographic: with neither -serial nor -monitor given,
      * the serial port and a human monitor share stdio (Ctrl-A c). */
@@ -1631,6 +1678,12 @@ int main(int argc, char **argv)
     if (main_attach_monitors(&args, &err) < 0) {
         main_fail(&err);
     }
+    if (args.vnc_spec && vnc_start(args.vnc_spec, "-vnc", &err) < 0) {
+        main_fail(&err);
+    }
+    if (args.sdl_spec && sdl_start(args.sdl_spec, main_cfg.name, &err) < 0) {
+        main_fail(&err);
+    }
     for (unsigned i = 0; i < args.nqmp; i++) {
         if (qmp_server_listen(main_qmp, args.qmp_specs[i], "-qmp", &err) < 0) {
             main_fail(&err);
@@ -1657,6 +1710,12 @@ int main(int argc, char **argv)
     rv_cpu_stop(main_vm.cpu);
     rv_cpu_kick(main_vm.cpu);
     pthread_join(vcpu, NULL);
+    if (args.sdl_spec) {
+        sdl_stop();
+    }
+    if (args.vnc_spec) {
+        vnc_stop();
+    }
     qmp_server_free(main_qmp);
     for (unsigned i = 0; i < main_nmon_chrs; i++) {
         if (main_mon_chrs[i].owned) {

@@ -95,11 +95,14 @@ pixman_image_t *ui_console_lock(struct ui_console *c);
 void ui_console_unlock(struct ui_console *c);
 /* Size of the surface (0 x 0 while disabled). Any thread. */
 void ui_console_size(struct ui_console *c, uint32_t *w, uint32_t *h);
-/* A new reference to a copy of the cursor image (NULL when hidden),
- * its hot spot and position. */
+/* A new reference to the cursor image (NULL when hidden; the console
+ * replaces it on a change, never modifies it in place), its hot spot and
+ * position. */
 pixman_image_t *ui_console_cursor(struct ui_console *c, uint32_t *hot_x,
                                   uint32_t *hot_y, int32_t *x, int32_t *y);
-/* Ask the producer for a new size (window resize, VNC SetDesktopSize). */
+/* Ask the producer for a new size (window resize, VNC SetDesktopSize).
+ * Never with ui_console_lock() held: the producer takes the device lock,
+ * and the device lock comes before a console lock. */
 void ui_console_request_size(struct ui_console *c, uint32_t w, uint32_t h);
 
 /* A copy of the surface (the caller unrefs it), or NULL if disabled. */

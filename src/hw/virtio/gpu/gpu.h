@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-gpu-device, 2D (virtio 1.2 spec, section 5.7 "GPU Device"), as
+ * QEMU presents it: a control queue and a cursor queue whose commands are
+ * decoded here and handed one-to-one to src/gfx (design.md "Graphics (the
+ * rutabaga model)"), GET_DISPLAY_INFO and GET_EDID answered from the
+ * device's own per-head state, and one display console per head
+ * (src/ui/console.h) fed through gfx's listener. A console backend can ask
+ * for a new head size; the device then raises VIRTIO_GPU_EVENT_DISPLAY so
+ * the guest reads the display info again. Not here: 3D, contexts,
+ * capsets, blobs (their features are not offered and their commands
+ * answer VIRTIO_GPU_RESP_ERR_UNSPEC), virtio-vga and the PCI transport.
+ * Everything but virtio_gpu_new/free runs with the device lock held, or
+ * takes it (the console's request_size, main-loop thread).
+ */
+#ifndef SWEDE_HW_VIRTIO_GPU_GPU_H
+#define SWEDE_HW_VIRTIO_GPU_GPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hw/models.h"
+
+struct error;
+struct mem_map;
+struct virtio_dev;
+struct virtio_gpu;
+
+/* QEMU's defaults for the properties of the same names. */
+#define VIRTIO_GPU_DEFAULT_XRES 1280
+#define VIRTIO_GPU_DEFAULT_YRES 800
+/* Largest head the device reports: the 12 bits an EDID detailed timing
+ * has for each dimension. Larger requests are clamped to it. */
+#define VIRTIO_GPU_MAX_RES 4095
+/* Bytes of EDID the device builds for a head (one EDID 1.4 base block). */
+#define VIRTIO_GPU_EDID_SIZE 128
+
+struct virtio_gpu_conf {
+    uint32_t max_outputs; /* heads, 1..VIRTIO_GPU_MAX_SCANOUTS */
+    uint32_t xres, yres;  /* head 0's size at power-on, 1..MAX_RES */
+    bool edid;            /* offer VIRTIO_GPU_F_EDID */
+    uint64_t max_hostmem; /* cap on guest-caused host memory, > 0 */
+    /* The -device id= (NULL without one), naming the consoles for QMP
+     * screendump; copied. */
+    const char *dev_id;
+};
+
+/* A device on guest memory mem with conf's heads, each given a console
+ * (ui_console_new). NULL with err set (naming the bad setting) on a bad
+ * conf, when the display layer has no console left, or without memory.
+ * Main thread, while the board is built (and tests). */
+struct virtio_gpu *virtio_gpu_new(struct mem_map *mem,
+                                  const struct virtio_gpu_conf *conf,
+                                  struct error *err);
+/* Free the device and its gfx. The consoles stay with the display layer
+ * (it has no way to remove one) and must not ask this device for a size
+ * afterwards: free it only after the backends have stopped. g may be
+ * NULL. */
+void virtio_gpu_free(struct virtio_gpu *g);
+struct virtio_dev *virtio_gpu_vdev(struct virtio_gpu *g);
+
+/* Build the EDID the device reports for a w x h head into out: an EDID
+ * 1.4 base block whose first detailed timing, the preferred mode, is w x
+ * h (1..VIRTIO_GPU_MAX_RES each). Any thread; exposed for tests. */
+void virtio_gpu_edid(uint8_t out[VIRTIO_GPU_EDID_SIZE], uint32_t w, uint32_t h);
+
+extern const struct device_model virtio_gpu_model;
+
+#endif
