@@ -630,6 +630,24 @@ uint32_t gfx_set_scanout(struct gfx *g, uint32_t scanout_id,
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
+/* The alpha-carrying twin of a 32-bit pixman format (see
+ * gfx_update_cursor). */
+static pixman_format_code_t gfx_cursor_format(pixman_format_code_t f)
+{
+    switch (f) {
+    case PIXMAN_x8r8g8b8:
+        return PIXMAN_a8r8g8b8;
+    case PIXMAN_x8b8g8r8:
+        return PIXMAN_a8b8g8r8;
+    case PIXMAN_b8g8r8x8:
+        return PIXMAN_b8g8r8a8;
+    case PIXMAN_r8g8b8x8:
+        return PIXMAN_r8g8b8a8;
+    default:
+        return f;
+    }
+}
+
 uint32_t gfx_update_cursor(struct gfx *g, uint32_t scanout_id,
                            uint32_t resource_id, uint32_t hot_x, uint32_t hot_y,
                            int32_t x, int32_t y)
@@ -659,10 +677,20 @@ uint32_t gfx_update_cursor(struct gfx *g, uint32_t scanout_id,
                 return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
             }
         }
-        /* SRC converts the resource's format; x8 formats become opaque. */
-        pixman_image_composite32(PIXMAN_OP_SRC, res->image, NULL, c->image, 0,
-                                 0, 0, 0, 0, 0, GFX_CURSOR_SIZE,
-                                 GFX_CURSOR_SIZE);
+        /* A cursor's fourth byte is its alpha whatever the resource's
+         * format says: Linux makes cursors from dumb buffers, which are
+         * always XRGB, and QEMU copies the words as ARGB. So read the
+         * bits through the format's alpha twin, then convert. */
+        pixman_image_t *src = pixman_image_create_bits(
+            gfx_cursor_format(pixman_image_get_format(res->image)),
+            GFX_CURSOR_SIZE, GFX_CURSOR_SIZE, pixman_image_get_data(res->image),
+            pixman_image_get_stride(res->image));
+        if (!src) {
+            return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+        }
+        pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, c->image, 0, 0, 0, 0,
+                                 0, 0, GFX_CURSOR_SIZE, GFX_CURSOR_SIZE);
+        pixman_image_unref(src);
     }
     c->hot_x = hot_x < GFX_CURSOR_SIZE ? hot_x : GFX_CURSOR_SIZE - 1;
     c->hot_y = hot_y < GFX_CURSOR_SIZE ? hot_y : GFX_CURSOR_SIZE - 1;

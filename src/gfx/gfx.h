@@ -163,7 +163,9 @@ uint32_t gfx_set_scanout(struct gfx *g, uint32_t scanout_id,
                          uint32_t resource_id, const struct gfx_rect *r);
 /* UPDATE_CURSOR (cursorq): copy the GFX_CURSOR_SIZE square resource (any
  * other size is INVALID_PARAMETER, and nothing changes) into the scanout's
- * cursor, or hide the cursor when resource_id is 0. The hot spot is
+ * cursor, or hide the cursor when resource_id is 0. The byte an X format
+ * leaves unused is read as alpha (Linux's cursors are XRGB dumb buffers
+ * with alpha in it; QEMU reads them the same way). The hot spot is
  * clamped into the image. x, y are the wire's le32 read as signed: Linux
  * sends negative positions for a cursor partly off the left/top edge. */
 uint32_t gfx_update_cursor(struct gfx *g, uint32_t scanout_id,

@@ -658,8 +658,8 @@ TEST(cursor)
     CHECK_EQ(gfx_update_cursor(g, 1, 7, 1000, 64, 0, 0), OK);
     CHECK_EQ(rc.cursor.hot_x, 63);
     CHECK_EQ(rc.cursor.hot_y, 63);
-    /* x8 format: opaque. */
-    CHECK_EQ(argb_at(rc.cursor.image, 1, 1), 0xff000101u);
+    /* x8 format: its X byte is the cursor's alpha (see below). */
+    CHECK_EQ(argb_at(rc.cursor.image, 1, 1), pix_cursor(1, 1));
 
     CHECK_EQ(gfx_move_cursor(g, 1, -5, 9), OK);
     CHECK_EQ(rc.cursor_moves, 1);
@@ -680,11 +680,20 @@ TEST(cursor)
     CHECK_EQ(rc2.cursor_updates, 2);
     CHECK(rc2.cursor.image == NULL);
 
+    /* An XRGB resource (what Linux makes cursors from: dumb buffers are
+     * always XRGB) keeps the alpha in its X byte, as QEMU reads it. */
+    make_filled(g, 8, FMT_BGRX, 64, 64, RAM_BASE + 0x20000, pix_cursor);
+    CHECK_EQ(gfx_update_cursor(g, 1, 8, 0, 0, 1, 2), OK);
+    CHECK(rc2.cursor.image != NULL);
+    CHECK_EQ(argb_at(rc2.cursor.image, 10, 20), pix_cursor(10, 20));
+    CHECK_EQ(argb_at(rc2.cursor.image, 0, 0), pix_cursor(0, 0));
+    CHECK_EQ(gfx_update_cursor(g, 1, 0, 0, 0, 1, 2), OK);
+
     /* Reset hides visible cursors. */
     CHECK_EQ(gfx_update_cursor(g, 0, 7, 0, 0, 1, 2), OK);
-    CHECK_EQ(rc2.cursor_updates, 3);
+    CHECK_EQ(rc2.cursor_updates, 5);
     gfx_reset(g);
-    CHECK_EQ(rc2.cursor_updates, 4);
+    CHECK_EQ(rc2.cursor_updates, 6);
     CHECK(rc2.cursor.image == NULL);
     gfx_destroy(g);
 }
