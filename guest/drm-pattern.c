@@ -12,7 +12,8 @@
  * twin is tests/functional/gfx_pattern.py, which must stay in step), adds
  * it as a framebuffer, sets the CRTC to scan it out and reports the whole
  * framebuffer dirty.  With --cursor it also sets a 64x64 ARGB8888 cursor
- * (cursor_pixel(), hotspot 0,0) and moves it to X,Y.  It then prints
+ * (cursor_pixel(), hotspot 0,0) and moves it to X,Y; each SIGUSR1 then
+ * moves it by (+200, +100).  It then prints
  * "drm-pattern: ok WxH" and sleeps with the device open, since closing it
  * would hand the display back to the console; kill it to stop.  On any
  * failure it prints "drm-pattern: error: ..." and exits with status 1.
@@ -24,6 +25,7 @@
 #include <drm/drm_mode.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -317,6 +319,31 @@ static uint32_t add_fb(int fd, const struct dumb *b, uint32_t w, uint32_t h)
     return 0;
 }
 
+/* SIGUSR1 asks to move the cursor (see main). */
+#define CURSOR_STEP_X 200
+#define CURSOR_STEP_Y 100
+static volatile sig_atomic_t moves_asked;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    moves_asked = 1;
+}
+
+static void move_cursor(int fd, uint32_t crtc, int x, int y)
+{
+    struct drm_mode_cursor2 cur = {
+        .flags = DRM_MODE_CURSOR_MOVE,
+        .crtc_id = crtc,
+        .x = x,
+        .y = y,
+    };
+
+    if (xioctl(fd, DRM_IOCTL_MODE_CURSOR2, &cur)) {
+        die("CURSOR2 (move): %s", strerror(errno));
+    }
+}
+
 static void set_cursor(int fd, uint32_t crtc, int x, int y)
 {
     struct dumb c;
@@ -454,8 +481,18 @@ int main(int argc, char **argv)
     printf("drm-pattern: ok %ux%u\n", w, h);
     fflush(stdout);
 
-    /* Keep the device (and so the scanout) until killed. */
+    /* Keep the device (and so the scanout) until killed; each SIGUSR1
+     * moves the cursor by (CURSOR_STEP_X, CURSOR_STEP_Y). */
+    signal(SIGUSR1, on_usr1);
     for (;;) {
         pause();
+        if (cursor && moves_asked) {
+            moves_asked = 0;
+            cx += CURSOR_STEP_X;
+            cy += CURSOR_STEP_Y;
+            move_cursor(fd, out.crtc, cx, cy);
+            printf("drm-pattern: cursor moved to %d,%d\n", cx, cy);
+            fflush(stdout);
+        }
     }
 }

@@ -62,7 +62,8 @@ class Swede:
     collected by reader threads; wait_for() blocks on a predicate over the
     console text."""
 
-    def __init__(self, smp, command, extra_append="", extra_args=()):
+    def __init__(self, smp, command, extra_append="", extra_args=(),
+                 nographic=True):
         append = "console=ttyS0 quiet"
         if command is not None:
             cmd64 = base64.b64encode(command.encode()).decode()
@@ -70,7 +71,8 @@ class Swede:
         if extra_append:
             append += " " + extra_append
         self.argv = [SWEDE, "-M", "virt", "-m", "512M", "-smp", str(smp),
-                     "-nographic", "-bios", "default",
+                     *(["-nographic"] if nographic else []),
+                     "-bios", "default",
                      "-kernel", KERNEL, "-initrd", INITRD,
                      "-append", append, *extra_args]
         self._out = bytearray()
@@ -165,10 +167,11 @@ class Swede:
                 "--- stderr (tail) ---\n%s" % (" ".join(self.argv), con, err))
 
 
-def boot(test, smp, command, extra_append="", extra_args=()):
+def boot(test, smp, command, extra_append="", extra_args=(),
+         nographic=True):
     """Start swede for test (the caller stops or kills it)."""
     need_kit(test)
-    return Swede(smp, command, extra_append, extra_args)
+    return Swede(smp, command, extra_append, extra_args, nographic)
 
 
 def run_to_end(test, smp, command, extra_append="", extra_args=()):
