@@ -28,6 +28,8 @@
 #include "core/loop.h"
 #include "core/options.h"
 #include "monitor/hmp.h"
+#include "ui/console.h"
+#include "ui/qcode.h"
 
 #define QMP_MAX_LISTENERS 8
 /* Output queued for a slow socket client beyond this: disconnect it. */
@@ -442,6 +444,194 @@ static json_t *qmp_cmd_screendump(struct qmp_client *c, json_t *args,
     return json_object();
 }
 
+/* A KeyValue ({"type": "qcode"|"number", "data": ...}) as a Linux key
+ * code; 0 with e filled in when it is not one. */
+static uint32_t qmp_key_value(json_t *kv, const char *where, struct qmp_err *e)
+{
+    const char *type = json_string_value(json_object_get(kv, "type"));
+    json_t *data = json_object_get(kv, "data");
+    uint32_t code = 0;
+    if (type && strcmp(type, "qcode") == 0 && json_is_string(data)) {
+        code = qcode_to_linux(json_string_value(data));
+        if (!code) {
+            qmp_fail(e, "GenericError",
+                     "Parameter '%s.data' does not accept value '%.60s'", where,
+                     json_string_value(data));
+        }
+    } else if (type && strcmp(type, "number") == 0 && json_is_integer(data)) {
+        code = qnum_to_linux(json_integer_value(data));
+        if (!code) {
+            qmp_fail(e, "GenericError", "%s: key number %lld has no key", where,
+                     (long long)json_integer_value(data));
+        }
+    } else {
+        qmp_fail(e, "GenericError",
+                 "Invalid parameter '%s': expected {\"type\": \"qcode\", "
+                 "\"data\": NAME} or {\"type\": \"number\", \"data\": N}",
+                 where);
+    }
+    return code;
+}
+
+static json_t *qmp_cmd_send_key(struct qmp_client *c, json_t *args,
+                                struct qmp_err *e)
+{
+    (void)c;
+    json_t *keys = json_object_get(args, "keys");
+    json_t *hold = json_object_get(args, "hold-time");
+    uint32_t codes[UI_MAX_HELD_KEYS];
+    size_t n = json_array_size(keys);
+    if (n == 0 || n > UI_MAX_HELD_KEYS) {
+        return qmp_fail(e, "GenericError",
+                        "Parameter 'keys' needs 1 to %d keys",
+                        UI_MAX_HELD_KEYS);
+    }
+    if (hold &&
+        (json_integer_value(hold) < 0 || json_integer_value(hold) > 10000)) {
+        return qmp_fail(e, "GenericError",
+                        "Parameter 'hold-time' must be 0..10000 (ms)");
+    }
+    for (size_t i = 0; i < n; i++) {
+        char where[32];
+        snprintf(where, sizeof(where), "keys[%zu]", i);
+        codes[i] = qmp_key_value(json_array_get(keys, i), where, e);
+        if (!codes[i]) {
+            return NULL;
+        }
+    }
+    ui_input_send_keys(codes, (unsigned)n,
+                       hold ? (unsigned)json_integer_value(hold) : 100);
+    return json_object();
+}
+
+static const struct {
+    const char *name;
+    uint32_t bit;
+} qmp_buttons[] = {
+    { "left", UI_BUTTON_LEFT },
+    { "middle", UI_BUTTON_MIDDLE },
+    { "right", UI_BUTTON_RIGHT },
+    { "wheel-up", UI_BUTTON_WHEEL_UP },
+    { "wheel-down", UI_BUTTON_WHEEL_DOWN },
+};
+
+/* The absolute pointer as input-send-event last left it. */
+static uint32_t qmp_abs[2], qmp_btns;
+
+static json_t *qmp_cmd_input_send_event(struct qmp_client *c, json_t *args,
+                                        struct qmp_err *e)
+{
+    (void)c;
+    json_t *events = json_object_get(args, "events");
+    size_t n = json_array_size(events);
+    enum {
+        EV_K,
+        EV_B,
+        EV_A
+    } kind[64];
+    uint32_t val[64];
+    bool down[64];
+    if (n == 0 || n > 64) {
+        return qmp_fail(e, "GenericError",
+                        "Parameter 'events' needs 1 to 64 events");
+    }
+    /* Everything is checked before anything is sent. */
+    for (size_t i = 0; i < n; i++) {
+        json_t *ev = json_array_get(events, i);
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        json_t *d = json_object_get(ev, "data");
+        char where[48];
+        snprintf(where, sizeof(where), "events[%zu]", i);
+        if (!type || !json_is_object(d)) {
+            return qmp_fail(e, "GenericError",
+                            "Invalid parameter '%s': expected {\"type\": "
+                            "..., \"data\": {...}}",
+                            where);
+        }
+        if (strcmp(type, "key") == 0) {
+            kind[i] = EV_K;
+            down[i] = json_is_true(json_object_get(d, "down"));
+            snprintf(where, sizeof(where), "events[%zu].data.key", i);
+            val[i] = qmp_key_value(json_object_get(d, "key"), where, e);
+            if (!val[i]) {
+                return NULL;
+            }
+        } else if (strcmp(type, "btn") == 0) {
+            const char *b = json_string_value(json_object_get(d, "button"));
+            kind[i] = EV_B;
+            down[i] = json_is_true(json_object_get(d, "down"));
+            val[i] = 0;
+            for (size_t k = 0;
+                 b && k < sizeof(qmp_buttons) / sizeof(qmp_buttons[0]); k++) {
+                if (strcmp(b, qmp_buttons[k].name) == 0) {
+                    val[i] = qmp_buttons[k].bit;
+                }
+            }
+            if (!val[i]) {
+                return qmp_fail(e, "GenericError",
+                                "%s: button must be left, middle, right, "
+                                "wheel-up or wheel-down",
+                                where);
+            }
+        } else if (strcmp(type, "abs") == 0) {
+            const char *axis = json_string_value(json_object_get(d, "axis"));
+            json_t *v = json_object_get(d, "value");
+            kind[i] = EV_A;
+            if (!axis || (strcmp(axis, "x") != 0 && strcmp(axis, "y") != 0) ||
+                !json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > 0x7fff) {
+                return qmp_fail(e, "GenericError",
+                                "%s: abs needs axis x or y and a value "
+                                "0..32767",
+                                where);
+            }
+            down[i] = strcmp(axis, "y") == 0; /* which axis */
+            val[i] = (uint32_t)json_integer_value(v);
+        } else {
+            return qmp_fail(e, "GenericError",
+                            "%s: event type '%.20s' is not supported (key, "
+                            "btn and abs are; relative motion needs a "
+                            "virtio mouse, which has no input path yet)",
+                            where, type);
+        }
+    }
+    bool pointer = false;
+    for (size_t i = 0; i < n; i++) {
+        switch (kind[i]) {
+        case EV_K:
+            ui_input_key(val[i], down[i]);
+            break;
+        case EV_B:
+            qmp_btns = down[i] ? (qmp_btns | val[i]) : (qmp_btns & ~val[i]);
+            pointer = true;
+            break;
+        case EV_A:
+            qmp_abs[down[i]] = val[i];
+            pointer = true;
+            break;
+        }
+    }
+    if (pointer) {
+        ui_input_pointer_abs(qmp_abs[0], qmp_abs[1], qmp_btns);
+        /* Wheel "buttons" are notches, not held. */
+        qmp_btns &= ~(uint32_t)(UI_BUTTON_WHEEL_UP | UI_BUTTON_WHEEL_DOWN);
+    }
+    return json_object();
+}
+
+static const struct qmp_arg qmp_args_send_key[] = {
+    { "keys", QMP_T_ARRAY, false },
+    { "hold-time", QMP_T_INT, true },
+    { NULL, QMP_T_ANY, false },
+};
+
+static const struct qmp_arg qmp_args_input_send_event[] = {
+    { "events", QMP_T_ARRAY, false },
+    { "device", QMP_T_STR, true },
+    { "head", QMP_T_INT, true },
+    { NULL, QMP_T_ANY, false },
+};
+
 static const struct qmp_arg qmp_args_screendump[] = {
     { "filename", QMP_T_STR, false }, { "device", QMP_T_STR, true },
     { "head", QMP_T_INT, true },      { "format", QMP_T_STR, true },
@@ -479,6 +669,8 @@ static const struct qmp_cmd qmp_cmds[] = {
     { "quit", NULL, qmp_cmd_quit },
     { "human-monitor-command", qmp_args_hmp, qmp_cmd_human_monitor_command },
     { "screendump", qmp_args_screendump, qmp_cmd_screendump },
+    { "send-key", qmp_args_send_key, qmp_cmd_send_key },
+    { "input-send-event", qmp_args_input_send_event, qmp_cmd_input_send_event },
 };
 static const size_t qmp_ncmds = sizeof(qmp_cmds) / sizeof(qmp_cmds[0]);
 

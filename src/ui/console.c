@@ -381,8 +381,59 @@ void ui_input_pointer(struct ui_console *c, int32_t x, int32_t y,
     }
 }
 
+void ui_input_pointer_abs(uint32_t x, uint32_t y, uint32_t buttons)
+{
+    x = x > 0x7fff ? 0x7fff : x;
+    y = y > 0x7fff ? 0x7fff : y;
+    for (unsigned i = 0; i < ui_nsinks; i++) {
+        if (ui_sinks[i].pointer) {
+            ui_sinks[i].pointer(ui_sinks[i].opaque, x, y, buttons);
+            return;
+        }
+    }
+}
+
+static struct {
+    uint32_t codes[UI_MAX_HELD_KEYS];
+    unsigned n;
+    struct loop_timer *timer;
+} ui_held;
+
+static void ui_release_held(void *opaque)
+{
+    (void)opaque;
+    while (ui_held.n) {
+        ui_input_key(ui_held.codes[--ui_held.n], false);
+    }
+}
+
+void ui_input_send_keys(const uint32_t *codes, unsigned n, unsigned hold_ms)
+{
+    if (!ui_held.timer) {
+        ui_held.timer = loop_timer_new(ui_release_held, NULL);
+    }
+    loop_timer_cancel(ui_held.timer);
+    ui_release_held(NULL);
+    n = n > UI_MAX_HELD_KEYS ? UI_MAX_HELD_KEYS : n;
+    for (unsigned i = 0; i < n; i++) {
+        ui_input_key(codes[i], true);
+        ui_held.codes[ui_held.n++] = codes[i];
+    }
+    if (!ui_held.timer) {
+        ui_release_held(NULL); /* no memory for a timer: release now */
+        return;
+    }
+    loop_timer_arm(ui_held.timer,
+                   loop_now_ns() + (uint64_t)hold_ms * 1000 * 1000);
+}
+
 void ui_shutdown(void)
 {
+    if (ui_held.timer) {
+        loop_timer_free(ui_held.timer);
+        ui_held.timer = NULL;
+        ui_held.n = 0;
+    }
     for (unsigned i = 0; i < ui_nconsoles; i++) {
         struct ui_console *c = ui_consoles[i];
         loop_call_cancel(ui_console_flush, c);

@@ -142,6 +142,15 @@ void ui_input_key(uint32_t code, bool down);
 void ui_input_pointer(struct ui_console *c, int32_t x, int32_t y,
                       uint32_t buttons);
 
+/* QMP send-key: press codes in order, release them in reverse order
+ * hold_ms later (a main-loop timer); a batch still held when the next one
+ * comes is released first. At most UI_MAX_HELD_KEYS codes. */
+#define UI_MAX_HELD_KEYS 16
+void ui_input_send_keys(const uint32_t *codes, unsigned n, unsigned hold_ms);
+/* QMP input-send-event: the absolute pointer at (x, y) in 0..0x7fff with
+ * buttons held, not tied to a console's size. */
+void ui_input_pointer_abs(uint32_t x, uint32_t y, uint32_t buttons);
+
 /* Free every console (at exit, after the backends stopped). */
 void ui_shutdown(void);
 

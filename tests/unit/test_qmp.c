@@ -15,6 +15,7 @@
 #include "harness.h"
 #include "monitor/hmp.h"
 #include "monitor/qmp.h"
+#include "ui/console.h"
 
 struct fake_vm {
     bool running;
@@ -565,6 +566,81 @@ TEST(hmp_line_editor)
     hmp_client_free(h);
 }
 
+static uint32_t ev_keys[32], ev_nkeys, ev_ptr[3], ev_nptr;
+static void ev_key(void *opaque, uint32_t code, bool down)
+{
+    (void)opaque;
+    if (ev_nkeys < 32) {
+        ev_keys[ev_nkeys++] = code << 1 | down;
+    }
+}
+static void ev_pointer(void *opaque, uint32_t x, uint32_t y, uint32_t b)
+{
+    (void)opaque;
+    ev_ptr[0] = x;
+    ev_ptr[1] = y;
+    ev_ptr[2] = b;
+    ev_nptr++;
+}
+
+TEST(send_key_and_input_events)
+{
+    static struct sink k;
+    struct qmp_client *c = setup(&k, true);
+    ui_input_add_sink(&(struct ui_input_sink){ .key = ev_key });
+    ui_input_add_sink(&(struct ui_input_sink){ .pointer = ev_pointer });
+    send_str(c, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":["
+                "{\"type\":\"qcode\",\"data\":\"ctrl\"},"
+                "{\"type\":\"number\",\"data\":30}],\"hold-time\":50}}");
+    json_decref(expect_return(&k));
+    CHECK_EQ(ev_nkeys, 2);
+    CHECK_EQ(ev_keys[0], 29u << 1 | 1); /* KEY_LEFTCTRL down */
+    CHECK_EQ(ev_keys[1], 30u << 1 | 1); /* KEY_A down */
+    /* The next batch releases the held one first, in reverse order. */
+    send_str(c, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":["
+                "{\"type\":\"qcode\",\"data\":\"kp_enter\"}]}}");
+    json_decref(expect_return(&k));
+    CHECK_EQ(ev_nkeys, 5);
+    CHECK_EQ(ev_keys[2], 30u << 1);
+    CHECK_EQ(ev_keys[3], 29u << 1);
+    CHECK_EQ(ev_keys[4], 96u << 1 | 1); /* KEY_KPENTER */
+    /* Bad keys: an error and nothing pressed. */
+    send_str(c, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":["
+                "{\"type\":\"qcode\",\"data\":\"a\"},"
+                "{\"type\":\"qcode\",\"data\":\"nosuchkey\"}]}}");
+    expect_error(&k, "GenericError", "nosuchkey", NULL);
+    send_str(c, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":[]}}");
+    expect_error(&k, "GenericError", "1 to", NULL);
+    CHECK_EQ(ev_nkeys, 5);
+    /* input-send-event: key, button and absolute position. */
+    send_str(c, "{\"execute\":\"input-send-event\",\"arguments\":{"
+                "\"events\":[{\"type\":\"key\",\"data\":{\"down\":true,"
+                "\"key\":{\"type\":\"qcode\",\"data\":\"b\"}}},"
+                "{\"type\":\"abs\",\"data\":{\"axis\":\"x\","
+                "\"value\":100}},{\"type\":\"abs\",\"data\":{\"axis\":"
+                "\"y\",\"value\":200}},{\"type\":\"btn\",\"data\":{"
+                "\"down\":true,\"button\":\"left\"}}]}}");
+    json_decref(expect_return(&k));
+    CHECK_EQ(ev_nkeys, 6);
+    CHECK_EQ(ev_keys[5], 48u << 1 | 1); /* KEY_B */
+    CHECK_EQ(ev_nptr, 1);
+    CHECK(ev_ptr[0] == 100 && ev_ptr[1] == 200 && ev_ptr[2] == UI_BUTTON_LEFT);
+    /* One bad event: nothing of the batch is sent. */
+    send_str(c, "{\"execute\":\"input-send-event\",\"arguments\":{"
+                "\"events\":[{\"type\":\"key\",\"data\":{\"down\":true,"
+                "\"key\":{\"type\":\"qcode\",\"data\":\"c\"}}},"
+                "{\"type\":\"abs\",\"data\":{\"axis\":\"x\","
+                "\"value\":40000}}]}}");
+    expect_error(&k, "GenericError", "0..32767", NULL);
+    send_str(c, "{\"execute\":\"input-send-event\",\"arguments\":{"
+                "\"events\":[{\"type\":\"rel\",\"data\":{\"axis\":"
+                "\"x\",\"value\":4}}]}}");
+    expect_error(&k, "GenericError", "not supported", NULL);
+    CHECK_EQ(ev_nkeys, 6);
+    CHECK_EQ(ev_nptr, 1);
+    qmp_client_free(c);
+}
+
 int main(void)
 {
     struct qmp_machine_info info = { .name = NULL,
@@ -581,6 +657,7 @@ int main(void)
     RUN(human_monitor_command);
     RUN(new_queries_and_powerdown);
     RUN(hmp_line_editor);
+    RUN(send_key_and_input_events);
     CHECK_EQ(crlf_errors, 0);
     qmp_server_free(srv);
     HARNESS_END();
