@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CURSOR_SIZE 64
@@ -376,6 +377,56 @@ static void set_cursor(int fd, uint32_t crtc, int x, int y)
     }
 }
 
+/*
+ * --frames N: replace the whole framebuffer N times, alternating the
+ * pattern and the pattern scrolled by one pixel (prepared once, so the
+ * guest CPU does a copy, not the drawing), with a DIRTYFB after each, and
+ * print the frame rate. The virtio-gpu driver waits for the host's
+ * RESOURCE_FLUSH of each DIRTYFB, so this is the rate at which the host
+ * takes full frames.
+ */
+static void bench_frames(int fd, const struct dumb *fb, uint32_t fb_id,
+                         uint32_t w, uint32_t h, int frames)
+{
+    struct drm_clip_rect clip = { 0, 0, (unsigned short)w, (unsigned short)h };
+    struct drm_mode_fb_dirty_cmd dirty = {
+        .fb_id = fb_id,
+        .num_clips = 1,
+        .clips_ptr = (uintptr_t)&clip,
+    };
+    size_t size = (size_t)fb->pitch * h;
+    char *img[2] = { malloc(size), malloc(size) };
+    struct timespec t0, t1;
+
+    if (!img[0] || !img[1]) {
+        die("out of memory");
+    }
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t y = 0; y < h; y++) {
+            uint32_t *row = (uint32_t *)(img[k] + (size_t)y * fb->pitch);
+
+            for (uint32_t x = 0; x < w; x++) {
+                row[x] = pattern_pixel((x + (uint32_t)k) % w, y, w, h);
+            }
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int f = 1; f <= frames; f++) {
+        memcpy(fb->map, img[f & 1], size);
+        if (xioctl(fd, DRM_IOCTL_MODE_DIRTYFB, &dirty)) {
+            die("DIRTYFB: %s", strerror(errno));
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) +
+               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("drm-pattern: %d frames %ux%u in %.3f s = %.2f fps\n", frames, w, h,
+           s, frames / s);
+    fflush(stdout);
+    free(img[0]);
+    free(img[1]);
+}
+
 static int parse_int(const char *s, const char *what)
 {
     char *end;
@@ -391,13 +442,14 @@ static int parse_int(const char *s, const char *what)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: drm-pattern [--cursor X Y] [WIDTH HEIGHT]\n");
+    fprintf(stderr, "usage: drm-pattern [--cursor X Y | --frames N] "
+                    "[WIDTH HEIGHT]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    int cursor = 0, cx = 0, cy = 0, want_w = 0, want_h = 0;
+    int cursor = 0, cx = 0, cy = 0, want_w = 0, want_h = 0, frames = 0;
     struct drm_get_cap cap = { .capability = DRM_CAP_DUMB_BUFFER };
     struct drm_clip_rect clip;
     struct drm_mode_fb_dirty_cmd dirty = { 0 };
@@ -415,6 +467,15 @@ int main(int argc, char **argv)
         cx = parse_int(argv[i + 1], "cursor x");
         cy = parse_int(argv[i + 2], "cursor y");
         i += 3;
+    } else if (i < argc && strcmp(argv[i], "--frames") == 0) {
+        if (argc < i + 2) {
+            usage();
+        }
+        frames = parse_int(argv[i + 1], "frame count");
+        if (frames <= 0) {
+            die("--frames needs a positive count");
+        }
+        i += 2;
     }
     if (argc - i == 2) {
         want_w = parse_int(argv[i], "width");
@@ -467,6 +528,10 @@ int main(int argc, char **argv)
 
     if (cursor) {
         set_cursor(fd, out.crtc, cx, cy);
+    }
+    if (frames) {
+        bench_frames(fd, &fb, fb_id, w, h, frames);
+        return 0;
     }
 
     printf("drm-pattern: connector %u crtc %u fb %u mode %s %ux%u@%u "
