@@ -77,6 +77,15 @@ static void hart_reset(struct rv_hart *h, uint64_t pc)
     atomic_store(&h->mip_ext, 0);
     atomic_store(&h->mtimecmp, UINT64_MAX);
     h->mip_timer = 0;
+    if (cpu->user) {
+        /* User mode: U from the start, FP on, counters readable, cbo.zero
+         * allowed, as Linux sets them up for a process. */
+        h->priv = RV_PRIV_U;
+        h->data_priv = RV_PRIV_U;
+        h->mstatus = 1ull << MSTATUS_FS_SHIFT;
+        h->mcounteren = h->scounteren = 7;
+        h->menvcfg = h->senvcfg = MENVCFG_CBZE | MENVCFG_CBCFE | MENVCFG_CBIE;
+    }
     rv_tlb_flush(h);
 }
 
@@ -106,6 +115,7 @@ struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct error *err)
     cpu->reset_pc = cfg->reset_pc;
     cpu->mem = cfg->mem;
     cpu->bus = cfg->bus;
+    cpu->user = cfg->user;
     cpu->satp_modes = cfg->satp_modes ? cfg->satp_modes : (1u << 8);
     pthread_mutex_init(&cpu->sleep_lock, NULL);
     pthread_condattr_init(&ca);

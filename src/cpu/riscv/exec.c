@@ -204,6 +204,55 @@ static uint64_t amo(unsigned op, uint64_t old, uint64_t src, bool dw)
     }
 }
 
+/* User mode (rv.h): the AMO as one host atomic operation, since other
+ * guest threads run concurrently. Returns the old value, sign-extended. */
+static uint64_t amo_atomic(unsigned op, void *p, uint64_t src, bool dw)
+{
+    if (dw) {
+        uint64_t *q = p;
+        switch (op) {
+        case OP_AMOSWAP:
+            return __atomic_exchange_n(q, src, __ATOMIC_SEQ_CST);
+        case OP_AMOADD:
+            return __atomic_fetch_add(q, src, __ATOMIC_SEQ_CST);
+        case OP_AMOXOR:
+            return __atomic_fetch_xor(q, src, __ATOMIC_SEQ_CST);
+        case OP_AMOAND:
+            return __atomic_fetch_and(q, src, __ATOMIC_SEQ_CST);
+        case OP_AMOOR:
+            return __atomic_fetch_or(q, src, __ATOMIC_SEQ_CST);
+        default: {
+            uint64_t old = __atomic_load_n(q, __ATOMIC_RELAXED);
+            while (!__atomic_compare_exchange_n(q, &old, amo(op, old, src, dw),
+                                                true, __ATOMIC_SEQ_CST,
+                                                __ATOMIC_RELAXED)) {
+            }
+            return old;
+        }
+        }
+    }
+    uint32_t *q = p, s = (uint32_t)src, old;
+    switch (op) {
+    case OP_AMOSWAP:
+        return sext32(__atomic_exchange_n(q, s, __ATOMIC_SEQ_CST));
+    case OP_AMOADD:
+        return sext32(__atomic_fetch_add(q, s, __ATOMIC_SEQ_CST));
+    case OP_AMOXOR:
+        return sext32(__atomic_fetch_xor(q, s, __ATOMIC_SEQ_CST));
+    case OP_AMOAND:
+        return sext32(__atomic_fetch_and(q, s, __ATOMIC_SEQ_CST));
+    case OP_AMOOR:
+        return sext32(__atomic_fetch_or(q, s, __ATOMIC_SEQ_CST));
+    default:
+        old = __atomic_load_n(q, __ATOMIC_RELAXED);
+        while (!__atomic_compare_exchange_n(
+            q, &old, (uint32_t)amo(op, old, src, dw), true, __ATOMIC_SEQ_CST,
+            __ATOMIC_RELAXED)) {
+        }
+        return sext32(old);
+    }
+}
+
 /* Resolve an instruction's rounding mode; false if reserved. */
 static inline bool fp_rm(const struct rv_hart *h, unsigned rm, unsigned *out)
 {
@@ -728,7 +777,18 @@ L_OP_LR : {
     if (!p) {
         EXIT(IDX);
     }
-    v = size == 8 ? *(uint64_t *)p : sext32(*(uint32_t *)p);
+    if (unlikely(cpu->user)) {
+        /* Other guest threads run on other host threads: SC becomes a
+         * compare-and-swap against the value LR read. */
+        v = size == 8 ? __atomic_load_n((uint64_t *)p, __ATOMIC_ACQUIRE)
+                      : __atomic_load_n((uint32_t *)p, __ATOMIC_ACQUIRE);
+        h->res_val = v;
+        if (size == 4) {
+            v = sext32(v);
+        }
+    } else {
+        v = size == 8 ? *(uint64_t *)p : sext32(*(uint32_t *)p);
+    }
     h->res_addr = (uint64_t)(uintptr_t)p;
     h->res_valid = true;
     x[in->rd] = v;
@@ -741,7 +801,23 @@ L_OP_SC : {
     if (!p) {
         EXIT(IDX);
     }
-    if (h->res_valid && h->res_addr == (uint64_t)(uintptr_t)p) {
+    if (unlikely(cpu->user)) {
+        bool ok = false;
+        if (h->res_valid && h->res_addr == (uint64_t)(uintptr_t)p) {
+            if (size == 8) {
+                uint64_t e = h->res_val;
+                ok = __atomic_compare_exchange_n((uint64_t *)p, &e, x[in->rs2],
+                                                 false, __ATOMIC_SEQ_CST,
+                                                 __ATOMIC_SEQ_CST);
+            } else {
+                uint32_t e = (uint32_t)h->res_val;
+                ok = __atomic_compare_exchange_n(
+                    (uint32_t *)p, &e, (uint32_t)x[in->rs2], false,
+                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            }
+        }
+        x[in->rd] = !ok;
+    } else if (h->res_valid && h->res_addr == (uint64_t)(uintptr_t)p) {
         if (size == 8) {
             *(uint64_t *)p = x[in->rs2];
         } else {
@@ -769,7 +845,9 @@ L_OP_AMOMAXU : {
     if (!p) {
         EXIT(IDX);
     }
-    if (size == 8) {
+    if (unlikely(cpu->user)) {
+        x[in->rd] = amo_atomic(in->op, p, x[in->rs2], size == 8);
+    } else if (size == 8) {
         uint64_t old = *(uint64_t *)p;
         *(uint64_t *)p = amo(in->op, old, x[in->rs2], true);
         x[in->rd] = old;

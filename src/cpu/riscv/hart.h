@@ -126,6 +126,10 @@ struct rv_hart {
     /* LR/SC reservation; cleared whenever the hart is switched out. */
     uint64_t res_addr;
     bool res_valid;
+    /* User mode: the value LR read (SC is a compare-and-swap), and a trap
+     * that ended the slice (cause in mcause, value in mtval). */
+    uint64_t res_val;
+    bool user_trap;
 
     bool wfi;     /* waiting for an interrupt */
     bool yielded; /* ran PAUSE: end the slice so other harts run */
@@ -188,6 +192,7 @@ struct rv_cpu {
     unsigned satp_modes;
     struct mem_map *mem;
     struct bus *bus;
+    const struct rv_user_hooks *user; /* user mode (rv.h) when set */
 
     /* Decoded-block cache: direct-mapped table into a bump arena. A
      * FENCE.I only bumps code_gen; a block from an older generation is

@@ -251,6 +251,25 @@ static inline unsigned acc_priv(const struct rv_hart *h, enum rv_access acc)
  * Translate va for acc and check PMP for [pa, pa+len). On success fill the
  * TLB when the page is RAM and cacheable. Returns 0 or the exception cause.
  */
+/* User mode (rv.h): the guest address is the host address; the hooks
+ * say which pages the guest may touch. */
+static unsigned translate_user(struct rv_hart *h, uint64_t va, uint64_t len,
+                               enum rv_access acc, uint64_t *pa_out)
+{
+    if (!h->cpu->user->page_ok(va, (enum rv_user_access)acc) ||
+        !h->cpu->user->page_ok(va + len - 1, (enum rv_user_access)acc)) {
+        return fault_cause(acc, true);
+    }
+    *pa_out = va;
+    if (((va ^ (va + len - 1)) & RV_PAGE_MASK) == 0) {
+        struct rv_tlb_entry *e =
+            &h->tlb[acc][(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+        e->tag = rv_tlb_tag(va, RV_PRIV_U);
+        e->addend = 0;
+    }
+    return 0;
+}
+
 static unsigned translate(struct rv_hart *h, uint64_t va, uint64_t len,
                           enum rv_access acc, uint64_t *pa_out)
 {
@@ -259,6 +278,9 @@ static unsigned translate(struct rv_hart *h, uint64_t va, uint64_t len,
     bool dirty = true, user = false, whole;
     unsigned cause;
 
+    if (h->cpu->user) {
+        return translate_user(h, va, len, acc, pa_out);
+    }
     if (priv == RV_PRIV_M) {
         pa = va;
     } else {
@@ -297,7 +319,8 @@ static unsigned translate(struct rv_hart *h, uint64_t va, uint64_t len,
 static bool phys_load(struct rv_hart *h, uint64_t pa, unsigned size,
                       uint64_t *val)
 {
-    const uint8_t *p = mem_ptr(h->cpu->mem, pa, size, false);
+    const uint8_t *p = h->cpu->user ? (const uint8_t *)(uintptr_t)pa
+                                    : mem_ptr(h->cpu->mem, pa, size, false);
     if (p) {
         uint64_t v = 0;
         memcpy(&v, p, size);
@@ -311,7 +334,8 @@ static bool phys_load(struct rv_hart *h, uint64_t pa, unsigned size,
 static bool phys_store(struct rv_hart *h, uint64_t pa, unsigned size,
                        uint64_t val)
 {
-    uint8_t *p = mem_ptr(h->cpu->mem, pa, size, true);
+    uint8_t *p = h->cpu->user ? (uint8_t *)(uintptr_t)pa
+                              : mem_ptr(h->cpu->mem, pa, size, true);
     if (p) {
         memcpy(p, &val, size);
         return true;
@@ -395,7 +419,8 @@ void *rv_amo_ptr(struct rv_hart *h, uint64_t va, unsigned size, bool is_lr)
         rv_raise(h, cause, va);
         return NULL;
     }
-    p = mem_ptr(h->cpu->mem, pa, size, !is_lr);
+    p = h->cpu->user ? (void *)(uintptr_t)pa
+                     : mem_ptr(h->cpu->mem, pa, size, !is_lr);
     if (!p) {
         /* AMOs on MMIO or ROM are not supported: access fault. */
         rv_raise(h, is_lr ? RV_EXC_LOAD_ACCESS : RV_EXC_STORE_ACCESS, va);
@@ -413,6 +438,11 @@ bool rv_translate_fetch(struct rv_hart *h, uint64_t va, uint64_t *pa,
     if (cause) {
         rv_raise(h, cause, va);
         return false;
+    }
+    if (h->cpu->user) {
+        *host = (const uint8_t *)(uintptr_t)va;
+        *room = RV_PAGE_SIZE - (va & (RV_PAGE_SIZE - 1));
+        return true;
     }
     blk = mem_find(h->cpu->mem, *pa, 2);
     if (!blk) {
@@ -437,7 +467,8 @@ bool rv_cbo_zero(struct rv_hart *h, uint64_t va)
         rv_raise(h, cause, va);
         return false;
     }
-    p = mem_ptr(h->cpu->mem, pa, 64, true);
+    p = h->cpu->user ? (uint8_t *)(uintptr_t)pa
+                     : mem_ptr(h->cpu->mem, pa, 64, true);
     if (p) {
         memset(p, 0, 64);
     } else {

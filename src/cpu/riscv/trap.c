@@ -63,6 +63,15 @@ static void take_trap(struct rv_hart *h, uint64_t cause, uint64_t tval,
 
 void rv_raise(struct rv_hart *h, unsigned cause, uint64_t tval)
 {
+    if (h->cpu->user) {
+        /* User mode: the trap leaves the interpreter (rv_user_run). */
+        h->mcause = cause;
+        h->mtval = tval;
+        h->user_trap = true;
+        h->yielded = true;
+        h->res_valid = false;
+        return;
+    }
     take_trap(h, cause, tval, false);
 }
 
