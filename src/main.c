@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "backend/block.h"
+#include "backend/net.h"
 #include "board/board.h"
 #include "core/chardev.h"
 #include "core/error.h"
@@ -83,6 +84,8 @@ enum main_opt_id {
     OPT_DEVICE,
     OPT_DRIVE,
     OPT_CHARDEV,
+    OPT_NETDEV,
+    OPT_NIC,
     OPT_GLOBAL,
     OPT_QMP,
     OPT_MON,
@@ -122,6 +125,8 @@ static const struct main_opt main_opts[] = {
     { "device", true, OPT_DEVICE },
     { "drive", true, OPT_DRIVE },
     { "chardev", true, OPT_CHARDEV },
+    { "netdev", true, OPT_NETDEV },
+    { "nic", true, OPT_NIC },
     { "global", true, OPT_GLOBAL },
     { "qmp", true, OPT_QMP },
     { "mon", true, OPT_MON },
@@ -138,6 +143,7 @@ struct main_args {
     bool device_help;
     const struct device_model *props_help; /* -device NAME,help */
     unsigned drives_none, drives_virtio;   /* for automatic drive ids */
+    unsigned nics;                         /* for automatic -nic netdev ids */
     /* -drive ...,if=virtio: the devices made for them, added after the
      * -device list as QEMU does. */
     struct opts *auto_devices;
@@ -235,6 +241,13 @@ static void main_usage(void)
         "  -chardev BACKEND,id=ID[,...]\n"
         "                        a character backend for chardev=ID\n"
         "                        (null, file, socket, stdio, pty)\n"
+        "  -netdev user,id=ID[,net=ADDR/MASK][,host=ADDR][,restrict=on]\n"
+        "          [,hostfwd=tcp:[HOSTADDR]:PORT-[GUESTADDR]:PORT]...\n"
+        "  -netdev tap,id=ID[,ifname=NAME][,script=no,downscript=no]\n"
+        "                        a network backend for\n"
+        "                        -device virtio-net-device,netdev=ID[,mac=MAC]\n"
+        "  -nic user|tap[,mac=MAC][,model=virtio-net-device][,...]\n"
+        "                        a -netdev and its virtio-net device at once\n"
         "  -global virtio-mmio.force-legacy=false\n"
         "                        accepted (virtio-mmio is always modern)\n"
         "\n"
@@ -724,6 +737,145 @@ static int main_parse_chardev(const char *val, struct error *err)
                           "-chardev", err);
 }
 
+static int main_check_netdev_keys(const struct opts *o, const char *opt,
+                                  struct error *err)
+{
+    const char *type = opts_get(o, "type");
+    if (type && strcmp(type, "user") == 0) {
+        return opts_check_known(o, net_user_keys, "-netdev user", err);
+    }
+    if (type && strcmp(type, "tap") == 0) {
+        return opts_check_known(o, net_tap_keys, "-netdev tap", err);
+    }
+    return err_set(err, -EINVAL,
+                   "%s %s: unknown network backend (use user or tap)", opt,
+                   type ? type : "");
+}
+
+static int main_push_netdev(struct opts *o, const char *val, const char *opt,
+                            struct error *err)
+{
+    int r = main_check_netdev_keys(o, opt, err);
+    if (r == 0 && main_cfg.nnetdevs >= VM_MAX_BACKENDS) {
+        r = err_set(err, -EINVAL, "%s %s: more than %u netdevs", opt, val,
+                    VM_MAX_BACKENDS);
+    }
+    if (r < 0) {
+        opts_free(o);
+        return r;
+    }
+    return main_opts_push(&main_cfg.netdevs, &main_cfg.nnetdevs, o, opt, err);
+}
+
+/* -netdev TYPE,id=ID,... */
+static int main_parse_netdev(const char *val, struct error *err)
+{
+    struct opts o = { 0 };
+    int r = opts_parse(&o, val, "type", "-netdev", err);
+    if (r < 0) {
+        return r;
+    }
+    const char *id = opts_get(&o, "id");
+    if (!id) {
+        r = err_set(err, -EINVAL,
+                    "-netdev %s: id= is required (use -netdev user,id=ID)",
+                    val);
+    } else {
+        r = main_check_id("-netdev", val, id, main_cfg.netdevs,
+                          main_cfg.nnetdevs, err);
+    }
+    if (r < 0) {
+        opts_free(&o);
+        return r;
+    }
+    return main_push_netdev(&o, val, "-netdev", err);
+}
+
+/* -nic TYPE[,model=M][,mac=MAC][,backend options]: a -netdev plus a
+ * virtio-net-device, added after the -device list as QEMU does. */
+static int main_parse_nic(const char *val, struct main_args *a,
+                          struct error *err)
+{
+    struct opts o = { 0 };
+    int r = opts_parse(&o, val, "type", "-nic", err);
+    if (r < 0) {
+        return r;
+    }
+    const char *type = opts_get(&o, "type");
+    const char *model = opts_get(&o, "model");
+    if (type && strcmp(type, "none") == 0) {
+        opts_free(&o);
+        return 0;
+    }
+    if (model && strcmp(model, "virtio-net-device") != 0 &&
+        strcmp(model, "virtio") != 0) {
+        opts_free(&o);
+        return err_set(err, -EINVAL,
+                       "-nic %s: model=%s is not available on the virt "
+                       "machine (use model=virtio-net-device)",
+                       val, model);
+    }
+    char id[32];
+    const char *given = opts_get(&o, "id");
+    if (given) {
+        snprintf(id, sizeof(id), "%s", given);
+    } else {
+        do {
+            snprintf(id, sizeof(id), "nic%u", a->nics++);
+        } while (main_find_id(main_cfg.netdevs, main_cfg.nnetdevs, id));
+    }
+    char *nspec = main_opts_append("", "id", id);
+    char *dspec = main_opts_append("driver=virtio-net-device", "netdev", id);
+    for (unsigned i = 0; i < o.n && nspec && dspec; i++) {
+        const char *k = o.kv[i].key, *v = o.kv[i].val;
+        char *t;
+        if (strcmp(k, "model") == 0 || strcmp(k, "id") == 0) {
+            continue;
+        }
+        if (strcmp(k, "mac") == 0) {
+            t = main_opts_append(dspec, k, v);
+            free(dspec);
+            dspec = t;
+        } else {
+            t = main_opts_append(nspec, k, v);
+            free(nspec);
+            nspec = t;
+        }
+    }
+    opts_free(&o);
+    struct opts n = { 0 }, d = { 0 };
+    r = nspec && dspec ? 0 : err_set(err, -ENOMEM, "-nic: out of memory");
+    if (r == 0) {
+        r = opts_parse(&n, nspec, NULL, "-nic", err);
+    }
+    if (r == 0) {
+        r = main_check_id("-nic", val, id, main_cfg.netdevs, main_cfg.nnetdevs,
+                          err);
+        if (r < 0) {
+            opts_free(&n);
+        }
+    }
+    if (r == 0) {
+        r = opts_parse(&d, dspec, NULL, "-nic", err);
+        if (r < 0) {
+            opts_free(&n);
+        }
+    }
+    free(nspec);
+    free(dspec);
+    if (r == 0) {
+        r = main_push_netdev(&n, val, "-nic", err);
+        if (r < 0) {
+            opts_free(&d);
+        }
+    }
+    if (r == 0) {
+        r = main_opts_push(&a->auto_devices, &a->nauto_devices, &d, "-nic",
+                           err);
+    }
+    return r;
+}
+
 /*
  * -global DRIVER.PROP=VALUE or -global driver=D,property=P,value=V. The
  * only one accepted is virtio-mmio.force-legacy=false, which QEMU command
@@ -940,6 +1092,10 @@ static int main_parse_one(const struct main_opt *o, const char *arg,
         return main_parse_drive(val, a, err);
     case OPT_CHARDEV:
         return main_parse_chardev(val, err);
+    case OPT_NETDEV:
+        return main_parse_netdev(val, err);
+    case OPT_NIC:
+        return main_parse_nic(val, a, err);
     case OPT_GLOBAL:
         return main_parse_global(val, err);
     case OPT_QMP:
@@ -1515,7 +1671,7 @@ static void main_fail(const struct error *err)
     exit(1);
 }
 
-/* Open every -chardev and -drive backend before the board is built, so
+/* Open every -chardev, -netdev and -drive backend before the board is built, so
  * that the devices can take them (vm_take_chardev/vm_take_drive). */
 static int main_open_backends(struct error *err)
 {
@@ -1531,6 +1687,19 @@ static int main_open_backends(struct error *err)
         }
         main_vm.chardevs[main_vm.nchardevs++] =
             (struct vm_chardev){ .id = opts_get(o, "id"), .chr = chr };
+    }
+    for (unsigned i = 0; i < main_cfg.nnetdevs; i++) {
+        const struct opts *o = &main_cfg.netdevs[i];
+        struct net_backend *nb = net_backend_open(o, err);
+        if (!nb) {
+            if (!err_is_set(err)) {
+                err_set(err, -EINVAL, "-netdev %s,id=%s: cannot open",
+                        opts_get(o, "type"), opts_get(o, "id"));
+            }
+            return err->code;
+        }
+        main_vm.netdevs[main_vm.nnetdevs++] =
+            (struct vm_netdev){ .id = opts_get(o, "id"), .nb = nb };
     }
     for (unsigned i = 0; i < main_cfg.ndrives; i++) {
         const struct opts *o = &main_cfg.drives[i];
@@ -1649,6 +1818,14 @@ int main(int argc, char **argv)
         main_fail(&err);
     }
     main_warn_unused_drives();
+    for (unsigned i = 0; i < main_vm.nnetdevs; i++) {
+        if (!main_vm.netdevs[i].taken) {
+            fprintf(stderr,
+                    "swede: warning: netdev %s has no peer (add -device "
+                    "virtio-net-device,netdev=%s)\n",
+                    main_vm.netdevs[i].id, main_vm.netdevs[i].id);
+        }
+    }
     /* Loading read whole images into the heap; hand that memory back. */
     malloc_trim(0);
     if (main_cfg.dumpdtb) {

@@ -3,7 +3,7 @@
  * The board table (design.md "Board"): the machines -machine can name, in
  * the order -machine help lists them. The first entry is the default, as
  * QEMU's "(default)" marker says. Boards themselves live in their own files.
- * Also the hand-over of -drive and -chardev backends (opened by main.c
+ * Also the hand-over of -drive, -chardev and -netdev backends (opened by main.c
  * before the board is built) to the one device that names each.
  */
 #include "board/board.h"
@@ -99,5 +99,36 @@ struct chardev *vm_take_chardev(struct vm *vm, const char *id,
             "%s: chardev=%s: no such chardev (add -chardev "
             "BACKEND,id=%s)",
             optname, id, id);
+    return NULL;
+}
+
+struct net_backend *vm_take_netdev(struct vm *vm, const char *id,
+                                   const char *optname, struct error *err)
+{
+    if (!id || !*id) {
+        err_set(err, -EINVAL,
+                "%s: netdev= is required (add -netdev user,id=ID and "
+                "netdev=ID)",
+                optname);
+        return NULL;
+    }
+    for (unsigned i = 0; i < vm->nnetdevs; i++) {
+        struct vm_netdev *n = &vm->netdevs[i];
+        if (strcmp(n->id, id) != 0) {
+            continue;
+        }
+        if (n->taken) {
+            err_set(err, -EBUSY,
+                    "%s: netdev=%s is already in use by another device "
+                    "(give each device its own -netdev)",
+                    optname, id);
+            return NULL;
+        }
+        n->taken = true;
+        return n->nb;
+    }
+    err_set(err, -ENOENT,
+            "%s: netdev=%s: no such netdev (add -netdev user,id=%s)", optname,
+            id, id);
     return NULL;
 }

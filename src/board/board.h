@@ -19,6 +19,7 @@
 #include "mem/mem.h"
 
 struct blk_backend;
+struct net_backend;
 struct board_ops;
 struct device_instance;
 struct bus;
@@ -52,6 +53,9 @@ struct vm_config {
     unsigned ndrives;
     struct opts *chardevs;
     unsigned nchardevs;
+    /* -netdev (and the netdevs -nic makes), parsed, "type" the backend. */
+    struct opts *netdevs;
+    unsigned nnetdevs;
 };
 
 #define VM_MAX_BACKENDS 32
@@ -70,6 +74,13 @@ struct vm_chardev {
     bool taken;
 };
 
+/* A -netdev opened before the board is built; taken by one device. */
+struct vm_netdev {
+    const char *id;
+    struct net_backend *nb;
+    bool taken;
+};
+
 struct vm {
     const struct vm_config *cfg;
     struct mem_map mem;
@@ -81,6 +92,8 @@ struct vm {
     unsigned ndrives;
     struct vm_chardev chardevs[VM_MAX_BACKENDS];
     unsigned nchardevs;
+    struct vm_netdev netdevs[VM_MAX_BACKENDS];
+    unsigned nnetdevs;
     /* Devices created from -device, in order. */
     struct device_instance *devices;
     unsigned ndevices;
@@ -92,6 +105,8 @@ struct blk_backend *vm_take_drive(struct vm *vm, const char *id,
                                   const char *optname, struct error *err);
 struct chardev *vm_take_chardev(struct vm *vm, const char *id,
                                 const char *optname, struct error *err);
+struct net_backend *vm_take_netdev(struct vm *vm, const char *id,
+                                   const char *optname, struct error *err);
 
 struct board_ops {
     const char *name; /* -machine NAME */

@@ -18,12 +18,14 @@
 #include "hw/virtio/console.h"
 #include "hw/virtio/gpu/gpu.h"
 #include "hw/virtio/input.h"
+#include "hw/virtio/net.h"
 #include "hw/virtio/rng.h"
 
 static const struct device_model *const models[] = {
     &virtio_blk_model,    &virtio_rng_model,     &virtio_serial_model,
     &virtconsole_model,   &virtserialport_model, &virtio_keyboard_model,
     &virtio_tablet_model, &virtio_mouse_model,   &virtio_gpu_model,
+    &virtio_net_model,
 };
 
 const struct device_model *model_find(const char *name)
