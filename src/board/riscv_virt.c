@@ -54,6 +54,18 @@
 #define VIRT_VIRTIO_SIZE  0x1000ull
 #define VIRT_VIRTIO_COUNT 8
 #define VIRT_DRAM_BASE    0x80000000ull
+/*
+ * The host-visible window of a virtio-gpu-rutabaga-device (hostmem=,
+ * virtio shared memory region 1): RAM-like guest physical memory the
+ * device maps blobs into. QEMU's virt puts its 64-bit PCI window right
+ * above RAM; this board has no PCI, so the window sits at 256 GiB, above
+ * any RAM size it accepts next to a window (RAM must end below it) and
+ * reachable with Sv39+ (56-bit physical addresses). At most 256 GiB, one
+ * device. Linux finds it through the virtio-mmio SHM registers, not the
+ * device tree.
+ */
+#define VIRT_HOSTMEM_BASE 0x4000000000ull
+#define VIRT_HOSTMEM_MAX  0x4000000000ull
 
 /* PLIC sources (QEMU include/hw/riscv/virt.h). */
 #define VIRT_VIRTIO_IRQ 1 /* 1..8 */
@@ -1091,19 +1103,61 @@ static int virt_build_devices(struct vm *vm, struct error *err)
  * next 0x10007000, and so on; `info qtree` on qemu-system-riscv64 -M virt
  * shows it. Keeping the order keeps guests' device naming the same.
  */
-int virt_plug_virtio(struct vm *vm, struct virtio_dev *dev, struct error *err)
+static struct virtio_mmio *virt_plug(struct vm *vm, struct virtio_dev *dev)
 {
     struct virt_state *st = vm->board_state;
 
     for (int i = VIRT_VIRTIO_COUNT - 1; i >= 0; i--) {
         if (st->virtio[i] && !virtio_mmio_dev(st->virtio[i])) {
             virtio_mmio_plug(st->virtio[i], dev);
-            return 0;
+            return st->virtio[i];
         }
+    }
+    return NULL;
+}
+
+int virt_plug_virtio(struct vm *vm, struct virtio_dev *dev, struct error *err)
+{
+    if (virt_plug(vm, dev)) {
+        return 0;
     }
     return err_set(err, -ENOSPC,
                    "no free virtio-mmio slot (the virt machine has %u)",
                    VIRT_VIRTIO_COUNT);
+}
+
+/* A device's shared memory region into the hostmem window (see
+ * VIRT_HOSTMEM_BASE), as a RAM-like block, and into its transport. */
+static int virt_place_shm(struct vm *vm, const struct device_instance *d,
+                          struct virtio_mmio *mmio, struct error *err)
+{
+    if (mem_find(&vm->mem, VIRT_HOSTMEM_BASE, 1)) {
+        return err_set(err, -EBUSY,
+                       "-device %s: only one device with hostmem= fits the "
+                       "virt machine",
+                       d->model->name);
+    }
+    if (d->shm.size > VIRT_HOSTMEM_MAX) {
+        return err_set(err, -EINVAL,
+                       "-device %s: hostmem=%llu: the virt machine has room "
+                       "for %llu bytes",
+                       d->model->name, (unsigned long long)d->shm.size,
+                       (unsigned long long)VIRT_HOSTMEM_MAX);
+    }
+    if (VIRT_DRAM_BASE + vm->cfg->ram_size > VIRT_HOSTMEM_BASE) {
+        return err_set(err, -EINVAL,
+                       "-device %s: hostmem= needs RAM to end below %#llx "
+                       "(use a smaller -m)",
+                       d->model->name, VIRT_HOSTMEM_BASE);
+    }
+    int r = mem_add_block_host(&vm->mem, VIRT_HOSTMEM_BASE, d->shm.size,
+                               d->shm.host, "virtio-gpu.hostmem", err);
+    if (r < 0) {
+        err_prefix(err, "-device %s", d->model->name);
+        return r;
+    }
+    virtio_mmio_set_shm(mmio, d->shm.id, VIRT_HOSTMEM_BASE, d->shm.size);
+    return 0;
 }
 
 /*
@@ -1157,12 +1211,18 @@ static int virt_build_user_devices(struct vm *vm, struct error *err)
                            "machine has %u; use fewer virtio devices)",
                            m->name, VIRT_VIRTIO_COUNT);
         }
-        r = virt_plug_virtio(vm, d->vdev, err);
-        if (r < 0) {
-            err_prefix(err, "-device %s", m->name);
-            return r;
+        struct virtio_mmio *mmio = virt_plug(vm, d->vdev);
+        if (!mmio) {
+            return err_set(err, -ENOSPC, "-device %s: no free virtio-mmio slot",
+                           m->name);
         }
         nvirtio++;
+        if (d->shm.size) {
+            r = virt_place_shm(vm, d, mmio, err);
+            if (r < 0) {
+                return r;
+            }
+        }
     }
     return 0;
 }

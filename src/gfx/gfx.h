@@ -13,22 +13,34 @@
  * the guest and are checked here; guest-caused host allocations are
  * counted against max_hostmem. Guest errors are logged through
  * log_guest() and never abort. What gfx does with pixels is done by a
- * component per context type (component.h); today that is the 2D
- * component (2d.c). Contexts, capsets, blobs and fence timelines are not
- * implemented yet: the device answers those commands with
- * VIRTIO_GPU_RESP_ERR_UNSPEC until they land here.
+ * component per context type (component.h): the 2D component (2d.c),
+ * cross-domain (cross_domain.c) and a test component for tests. The core
+ * also keeps contexts, capsets, blob resources (guest memory or host
+ * memfds the components provide), the host-visible region blobs are
+ * mapped into (5.7.5 "shared memory regions"), uuids, and fence
+ * timelines: one global, and one per (context, ring_idx) with
+ * VIRTIO_GPU_FLAG_INFO_RING_IDX, each in order and independent of the
+ * others.
  *
  * Threads: a struct gfx is not locked; the device calls every function
  * with its device lock held, and the listener is called back from inside
  * those calls, on the same thread, under the same lock. A listener must
- * not call back into gfx.
+ * not call back into gfx. The one exception is gfx_config.wakeup, called
+ * from any thread (see there).
  */
 #ifndef SWEDE_GFX_GFX_H
 #define SWEDE_GFX_GFX_H
 
 #include <linux/virtio_gpu.h>
 #include <pixman.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+/* In <linux/virtio_gpu.h> since Linux 6.8 ("drm/virtio: add new virtio
+ * gpu capset definitions"); older uapi headers (Debian 12's) lack it. */
+#ifndef VIRTIO_GPU_CAPSET_CROSS_DOMAIN
+#define VIRTIO_GPU_CAPSET_CROSS_DOMAIN 5
+#endif
 
 struct error;
 struct gfx;
@@ -45,6 +57,26 @@ struct mem_map;
 #define GFX_CURSOR_SIZE 64u
 /* QEMU's default for virtio-gpu's max_hostmem property. */
 #define GFX_DEFAULT_MAX_HOSTMEM (256ull << 20)
+/* Default cap on host fds (blob memfds and the like) a guest can pin. */
+#define GFX_DEFAULT_MAX_FDS 1024u
+/* Largest SUBMIT_3D command stream taken (bytes). */
+#define GFX_MAX_SUBMIT (1u << 20)
+/* Most blobs mapped into the host-visible region at once (QEMU's
+ * MAX_SLOTS). */
+#define GFX_MAX_MAPPINGS 4096u
+/* Largest host-visible region (the window is reserved address space,
+ * not memory). */
+#define GFX_MAX_HOST_VISIBLE (1ull << 40)
+/* ring_idx of the global (device-wide) fence timeline in
+ * gfx_listener.fence_signalled. */
+#define GFX_RING_GLOBAL UINT32_MAX
+/* Largest capset payload passed on. */
+#define GFX_MAX_CAPSET_SIZE 4096u
+/* Largest framebuffer side SET_SCANOUT_BLOB takes. */
+#define VIRTIO_GPU_MAX_BLOB_DIM 16384u
+/* The test component's capset id: in the private end of the 8-bit
+ * context_init space, far from the VIRTIO_GPU_CAPSET_* assigned ids. */
+#define GFX_CAPSET_TEST 0xfeu
 
 /* A rectangle in host byte order (struct virtio_gpu_rect is little
  * endian on the wire; the device converts). */
@@ -58,14 +90,41 @@ struct gfx_iovec {
     uint32_t len;
 };
 
+/* TRANSFER_TO_HOST_3D / TRANSFER_FROM_HOST_3D, host order. */
+struct gfx_transfer_3d {
+    uint32_t x, y, z, w, h, d;
+    uint32_t level, stride, layer_stride;
+    uint64_t offset;
+};
+
 struct gfx_config {
     /* Guest RAM the backing entries point into; must outlive the gfx.
      * Blocks never move, so host pointers are taken at attach time. */
     const struct mem_map *mem;
     /* Cap on host memory the guest can make gfx allocate (resource
-     * images, backing tables, bookkeeping), bytes, > 0. */
+     * images, backing tables, blob memory, bookkeeping), bytes, > 0. */
     uint64_t max_hostmem;
     uint32_t num_scanouts; /* 1..GFX_MAX_SCANOUTS */
+    /* Context types: bit n enables the component of capset id n
+     * (VIRTIO_GPU_CAPSET_CROSS_DOMAIN is the only one today); 0: 2D only.
+     * test_component adds the test component (GFX_CAPSET_TEST). Capsets
+     * are enumerated in increasing id order, the test one last. */
+    uint64_t capset_mask;
+    bool test_component;
+    /* Bytes of host-visible region (shmid VIRTIO_GPU_SHM_ID_HOST_VISIBLE)
+     * to reserve for MAP_BLOB; a multiple of the host page size up to
+     * GFX_MAX_HOST_VISIBLE, 0 for none. */
+    uint64_t host_visible_size;
+    /* Cap on host fds the guest can pin; 0: GFX_DEFAULT_MAX_FDS. */
+    uint32_t max_fds;
+    /* For the cross-domain component: the host Wayland socket (NULL:
+     * $XDG_RUNTIME_DIR/$WAYLAND_DISPLAY, as QEMU). Copied. */
+    const char *wayland_socket_path;
+    /* Any thread, without the device lock and without calling into gfx:
+     * a fence signal was queued (gfx_fence_signal_async); arrange for
+     * gfx_fence_poll() to run soon under the device lock. Optional. */
+    void (*wakeup)(void *opaque);
+    void *wakeup_opaque;
 };
 
 /* A scanout's cursor as the display should draw it. */
@@ -99,6 +158,13 @@ struct gfx_listener {
                           const struct gfx_cursor *cursor);
     /* Only the cursor position changed. */
     void (*cursor_move)(void *opaque, uint32_t scanout, int32_t x, int32_t y);
+    /* fence_id and every earlier fence on the timeline (ctx_id, ring_idx)
+     * are done; ring_idx GFX_RING_GLOBAL (ctx_id 0) is the global one. A
+     * destroyed context's rings are retired with fence_id UINT64_MAX.
+     * Called from inside gfx_create_fence (a fence signalled at once),
+     * any command, gfx_fence_poll, context destroy and reset. */
+    void (*fence_signalled)(void *opaque, uint32_t ctx_id, uint32_t ring_idx,
+                            uint64_t fence_id);
 };
 
 /* Create a gfx with no resources, all scanouts disabled and cursors
@@ -175,10 +241,92 @@ uint32_t gfx_update_cursor(struct gfx *g, uint32_t scanout_id,
 uint32_t gfx_move_cursor(struct gfx *g, uint32_t scanout_id, int32_t x,
                          int32_t y);
 
+/* ---- contexts, capsets, blobs, fences (VIRTIO_GPU_F_CONTEXT_INIT,
+ * F_RESOURCE_BLOB, F_RESOURCE_UUID). Context ids are the guest's; 0 and
+ * unknown ids are VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID. ---- */
+
+/* Capsets enabled (the config's num_capsets). */
+uint32_t gfx_num_capsets(const struct gfx *g);
+/* GET_CAPSET_INFO: index < gfx_num_capsets (else INVALID_PARAMETER).
+ * OK_CAPSET_INFO. */
+uint32_t gfx_get_capset_info(struct gfx *g, uint32_t index, uint32_t *id,
+                             uint32_t *max_version, uint32_t *max_size);
+/* GET_CAPSET: an enabled id and version <= max_version (else
+ * INVALID_PARAMETER); fills *size (<= cap, else UNSPEC) bytes of buf.
+ * OK_CAPSET. */
+uint32_t gfx_get_capset(struct gfx *g, uint32_t id, uint32_t version, void *buf,
+                        uint32_t cap, uint32_t *size);
+/* CTX_CREATE: the capset id in context_init picks the component (0: the
+ * first enabled); a capset not enabled is INVALID_PARAMETER, an id in use
+ * INVALID_CONTEXT_ID. name is nlen bytes (at most 64 used), not
+ * NUL-terminated. */
+uint32_t gfx_ctx_create(struct gfx *g, uint32_t ctx_id, uint32_t context_init,
+                        const char *name, uint32_t nlen);
+/* CTX_DESTROY: detaches every resource, destroys the context in its
+ * component, and retires its fence timelines. */
+uint32_t gfx_ctx_destroy(struct gfx *g, uint32_t ctx_id);
+uint32_t gfx_ctx_attach_resource(struct gfx *g, uint32_t ctx_id,
+                                 uint32_t resource_id);
+uint32_t gfx_ctx_detach_resource(struct gfx *g, uint32_t ctx_id,
+                                 uint32_t resource_id);
+/* SUBMIT_3D: size <= GFX_MAX_SUBMIT bytes of cmd. */
+uint32_t gfx_submit_3d(struct gfx *g, uint32_t ctx_id, const void *cmd,
+                       uint32_t size);
+/* TRANSFER_TO_HOST_3D / TRANSFER_FROM_HOST_3D. ctx_id 0 is allowed. */
+uint32_t gfx_transfer_3d(struct gfx *g, uint32_t ctx_id, uint32_t resource_id,
+                         const struct gfx_transfer_3d *t, bool to_host);
+/* RESOURCE_CREATE_BLOB. GUEST blobs take their memory from entries (sum
+ * of lengths >= size, else INVALID_PARAMETER; any ctx_id); HOST3D and
+ * HOST3D_GUEST come from the context ctx_id's component (entries only
+ * for HOST3D_GUEST). size 0, unknown blob_mem or flags are
+ * INVALID_PARAMETER. */
+uint32_t gfx_resource_create_blob(struct gfx *g, uint32_t ctx_id,
+                                  uint32_t resource_id, uint32_t blob_mem,
+                                  uint32_t blob_flags, uint64_t blob_id,
+                                  uint64_t size,
+                                  const struct gfx_iovec *entries, uint32_t n);
+/* RESOURCE_MAP_BLOB: map a MAPPABLE blob with host memory at offset
+ * (page aligned) in the host-visible region; it and the blob's size
+ * rounded up to a page must fit in the region and overlap no other
+ * mapping (else INVALID_PARAMETER). *map_info gets the cache bits.
+ * OK_MAP_INFO. */
+uint32_t gfx_resource_map_blob(struct gfx *g, uint32_t resource_id,
+                               uint64_t offset, uint32_t *map_info);
+/* RESOURCE_UNMAP_BLOB: the range reads zero again. */
+uint32_t gfx_resource_unmap_blob(struct gfx *g, uint32_t resource_id);
+/* RESOURCE_ASSIGN_UUID: a random (v4) uuid, the same one on every call
+ * for the resource. OK_RESOURCE_UUID. */
+uint32_t gfx_resource_assign_uuid(struct gfx *g, uint32_t resource_id,
+                                  uint8_t uuid[16]);
+/* SET_SCANOUT_BLOB: show rectangle r of a width x height image of format
+ * (a gfx_format_to_pixman format) whose row 0 starts at offset and rows
+ * are stride bytes apart in the blob's memory (only plane 0). The scanout
+ * shows a copy, refreshed on RESOURCE_FLUSH. resource_id 0 disables. */
+uint32_t gfx_set_scanout_blob(struct gfx *g, uint32_t scanout_id,
+                              uint32_t resource_id, const struct gfx_rect *r,
+                              uint32_t width, uint32_t height, uint32_t format,
+                              uint32_t stride, uint32_t offset);
+/* A FLAG_FENCE command's work was handed over. ring_idx is
+ * GFX_RING_GLOBAL without FLAG_INFO_RING_IDX (the global timeline,
+ * signalled at once: all work on it is synchronous), else (ctx_id,
+ * ring_idx) must be a context and a ring < GFX_MAX_RINGS
+ * (INVALID_CONTEXT_ID / INVALID_PARAMETER, and nothing is signalled).
+ * OK: listener.fence_signalled reports it, maybe during this call. */
+uint32_t gfx_create_fence(struct gfx *g, uint32_t ctx_id, uint32_t ring_idx,
+                          uint64_t fence_id);
+/* Deliver fence signals queued from other threads. */
+void gfx_fence_poll(struct gfx *g);
+/* The host-visible region's host mapping (NULL without one) and size.
+ * The address never changes: mappings replace pages inside it, so a
+ * guest memory block made of it stays valid. */
+uint8_t *gfx_host_visible(const struct gfx *g, uint64_t *size);
+
 /* Queries (same thread and lock rules). */
 uint32_t gfx_num_scanouts(const struct gfx *g);
 /* Host memory currently charged against max_hostmem, bytes. */
 uint64_t gfx_hostmem_used(const struct gfx *g);
+/* Host fds currently charged against max_fds. */
+uint32_t gfx_fds_used(const struct gfx *g);
 /* The pixman format holding a virtio-gpu format's bytes as they lie in
  * guest memory on this host, or 0 if gfx does not support the format. */
 pixman_format_code_t gfx_format_to_pixman(uint32_t virtio_format);

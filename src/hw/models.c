@@ -22,10 +22,10 @@
 #include "hw/virtio/rng.h"
 
 static const struct device_model *const models[] = {
-    &virtio_blk_model,    &virtio_rng_model,     &virtio_serial_model,
-    &virtconsole_model,   &virtserialport_model, &virtio_keyboard_model,
-    &virtio_tablet_model, &virtio_mouse_model,   &virtio_gpu_model,
-    &virtio_net_model,
+    &virtio_blk_model,          &virtio_rng_model,     &virtio_serial_model,
+    &virtconsole_model,         &virtserialport_model, &virtio_keyboard_model,
+    &virtio_tablet_model,       &virtio_mouse_model,   &virtio_gpu_model,
+    &virtio_gpu_rutabaga_model, &virtio_net_model,
 };
 
 const struct device_model *model_find(const char *name)

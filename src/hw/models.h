@@ -9,6 +9,7 @@
 #ifndef SWEDE_HW_MODELS_H
 #define SWEDE_HW_MODELS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct error;
@@ -20,6 +21,16 @@ struct device_instance {
     const struct device_model *model;
     void *state;
     struct virtio_dev *vdev; /* virtio models: to plug into a transport */
+    /* A virtio shared memory region (virtio 1.2, 2.10) the board must
+     * place in guest physical memory as RAM-like memory (the CPU and
+     * devices access it through host pointers) and report through the
+     * transport; size 0: none. host stays mapped at the same address
+     * while the device exists. */
+    struct {
+        uint8_t id;
+        uint64_t size;
+        uint8_t *host;
+    } shm;
 };
 
 struct device_model {

@@ -17,9 +17,12 @@
 
 #include "core/error.h"
 
-int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
-                  bool readonly, const char *name, struct error *err)
+/* The checks shared by both ways of adding a block; *size is rounded up
+ * to a page. */
+static int mem_check_new(struct mem_map *mm, uint64_t gpa, uint64_t *sizep,
+                         const char *name, struct error *err)
 {
+    uint64_t size = *sizep;
     if (mm->n >= MEM_MAX_BLOCKS) {
         return err_set(err, -ENOSPC, "memory '%s': too many memory blocks",
                        name);
@@ -50,7 +53,40 @@ int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
                 (unsigned long long)gpa, (unsigned long long)last, b->name);
         }
     }
+    *sizep = size;
+    return 0;
+}
 
+int mem_add_block_host(struct mem_map *mm, uint64_t gpa, uint64_t size,
+                       uint8_t *host, const char *name, struct error *err)
+{
+    int r = mem_check_new(mm, gpa, &size, name, err);
+    if (r < 0) {
+        return r;
+    }
+    char *dup = strdup(name);
+    if (!dup) {
+        return err_set(err, -ENOMEM, "memory '%s': out of memory", name);
+    }
+    struct mem_block *b = &mm->blocks[mm->n];
+    b->gpa = gpa;
+    b->size = size;
+    b->host = host;
+    b->fd = -1;
+    b->readonly = false;
+    b->external = true;
+    b->name = dup;
+    __atomic_store_n(&mm->n, mm->n + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
+                  bool readonly, const char *name, struct error *err)
+{
+    int r = mem_check_new(mm, gpa, &size, name, err);
+    if (r < 0) {
+        return r;
+    }
     char *dup = strdup(name);
     if (!dup) {
         return err_set(err, -ENOMEM, "memory '%s': out of memory", name);
@@ -85,6 +121,7 @@ int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
     b->host = host;
     b->fd = fd;
     b->readonly = readonly;
+    b->external = false;
     b->name = dup;
     /* Publish the block only once it is complete. */
     __atomic_store_n(&mm->n, mm->n + 1, __ATOMIC_RELEASE);
@@ -95,8 +132,10 @@ void mem_free(struct mem_map *mm)
 {
     for (unsigned i = 0; i < mm->n; i++) {
         struct mem_block *b = &mm->blocks[i];
-        munmap(b->host, (size_t)b->size);
-        close(b->fd);
+        if (!b->external) {
+            munmap(b->host, (size_t)b->size);
+            close(b->fd);
+        }
         free((char *)b->name);
     }
     memset(mm, 0, sizeof(*mm));

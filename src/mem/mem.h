@@ -21,8 +21,10 @@ struct mem_block {
     uint64_t gpa;
     uint64_t size;
     uint8_t *host;
-    int fd; /* memfd, for sharing with other processes later */
+    int fd; /* memfd, for sharing with other processes later; -1 for a
+               block added with mem_add_block_host */
     bool readonly;
+    bool external; /* host mapping owned by whoever added it */
     const char *name;
 };
 
@@ -34,6 +36,16 @@ struct mem_map {
 /* Add a zero-filled block (page-rounded); fails on overlap or no memory. */
 int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
                   bool readonly, const char *name, struct error *err);
+/* Add a writable block over host memory the caller owns and keeps mapped
+ * at the same address until after mem_free (mem_free leaves it alone).
+ * For RAM-like device windows, such as virtio-gpu's host-visible region:
+ * the owner may replace the pages inside (mmap MAP_FIXED) at run time,
+ * because the CPU's TLBs and devices keep host pointers into the block,
+ * which stay valid as long as the address range stays mapped, so no TLB
+ * flush is needed. size must be page-aligned. Same failures as
+ * mem_add_block. */
+int mem_add_block_host(struct mem_map *mm, uint64_t gpa, uint64_t size,
+                       uint8_t *host, const char *name, struct error *err);
 void mem_free(struct mem_map *mm);
 
 /* The block holding [gpa, gpa+len), or NULL. len 0 is treated as 1. */
@@ -41,8 +53,7 @@ const struct mem_block *mem_find(const struct mem_map *mm, uint64_t gpa,
                                  uint64_t len);
 /* Host pointer for [gpa, gpa+len) if wholly inside one block and (for
  * write) writable; NULL otherwise. */
-void *mem_ptr(const struct mem_map *mm, uint64_t gpa, uint64_t len,
-              bool write);
+void *mem_ptr(const struct mem_map *mm, uint64_t gpa, uint64_t len, bool write);
 /* Bounded copies; -EFAULT if the range is not wholly in guest memory.
  * mem_write refuses ROM; mem_load (for boards loading images) does not. */
 int mem_read(const struct mem_map *mm, uint64_t gpa, void *buf, size_t len);

@@ -38,23 +38,30 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "board/board.h"
 #include "bus/bus.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/options.h"
+#include "gfx/cross_domain.h"
 #include "gfx/gfx.h"
 #include "hw/virtio/virtio.h"
 #include "ui/console.h"
 
 #define GPU_CTRL_QUEUE   0
 #define GPU_CURSOR_QUEUE 1
-/* QEMU's sizes for a 2D device (the control queue is 256 with virgl). */
-#define GPU_CTRL_QUEUE_SIZE   64
-#define GPU_CURSOR_QUEUE_SIZE 16
+/* QEMU's sizes for a 2D device (the control queue is 256 with virgl,
+ * and for the rutabaga device here: fenced commands wait in it). */
+#define GPU_CTRL_QUEUE_SIZE    64
+#define GPU_CTRL_QUEUE_SIZE_3D 256
+#define GPU_CURSOR_QUEUE_SIZE  16
 /* Backing entries copied out of a chain per virtq_read(). */
 #define GPU_ENTRY_CHUNK 256u
 
@@ -71,9 +78,36 @@ struct gpu_head {
     uint32_t con_w, con_h;
 };
 
+union gpu_response;
+
+/* A fenced command whose response is written but held until its fence
+ * signals. */
+struct gpu_pending {
+    uint16_t head;
+    uint32_t written;
+    uint64_t in_len;
+    uint32_t ctx_id, ring_idx; /* ring_idx GFX_RING_GLOBAL: global */
+    uint64_t fence_id;
+};
+
 struct virtio_gpu {
+    /* The cross-domain component's event fd, watched on the main loop
+     * while cd_watched (see gpu_cd_events). */
+    int cd_fd;
+    bool cd_watched;
     struct virtio_dev vdev;
     struct gfx *gfx;
+    bool rutabaga; /* virtio-gpu-rutabaga-device: contexts, blobs */
+    const char *name;
+    uint64_t
+        host_visible; /* bytes of shm region VIRTIO_GPU_SHM_ID_HOST_VISIBLE */
+    /* Held fenced commands, in the order they came (at most the queue
+     * size: each holds a descriptor chain). */
+    struct gpu_pending *pending;
+    uint32_t n_pending;
+    bool ctrl_pushed;
+    struct virtq_elem *push_elem; /* scratch for pushing a held command */
+    union gpu_response *resp;     /* the response being built */
     uint32_t num_heads;
     uint32_t xres, yres;
     bool edid;
@@ -96,20 +130,37 @@ union gpu_request {
     struct virtio_gpu_resource_detach_backing detach;
     struct virtio_gpu_cmd_get_edid get_edid;
     struct virtio_gpu_update_cursor cursor;
+    struct virtio_gpu_get_capset_info get_capset_info;
+    struct virtio_gpu_get_capset get_capset;
+    struct virtio_gpu_ctx_create ctx_create;
+    struct virtio_gpu_ctx_resource ctx_resource;
+    struct virtio_gpu_cmd_submit submit;
+    struct virtio_gpu_transfer_host_3d transfer_3d;
+    struct virtio_gpu_resource_create_blob create_blob;
+    struct virtio_gpu_set_scanout_blob scanout_blob;
+    struct virtio_gpu_resource_map_blob map_blob;
+    struct virtio_gpu_resource_unmap_blob unmap_blob;
+    struct virtio_gpu_resource_assign_uuid assign_uuid;
 };
 
 union gpu_response {
     struct virtio_gpu_ctrl_hdr hdr;
     struct virtio_gpu_resp_display_info display_info;
     struct virtio_gpu_resp_edid edid;
+    struct virtio_gpu_resp_capset_info capset_info;
+    struct virtio_gpu_resp_resource_uuid uuid;
+    struct virtio_gpu_resp_map_info map_info;
+    uint8_t capset[sizeof(struct virtio_gpu_resp_capset) + GFX_MAX_CAPSET_SIZE];
 };
 
 /* ---- configuration checks (shared by -device and virtio_gpu_new) ---- */
 
-static int gpu_check_conf(uint64_t outputs, uint64_t xres, uint64_t yres,
-                          uint64_t max_hostmem, struct error *err)
+static int gpu_check_conf(const char *name, uint64_t outputs, uint64_t xres,
+                          uint64_t yres, uint64_t max_hostmem,
+                          struct error *err)
 {
-    const char *on = "-device virtio-gpu-device";
+    char on[64];
+    snprintf(on, sizeof(on), "-device %s", name);
     if (outputs < 1 || outputs > VIRTIO_GPU_MAX_SCANOUTS) {
         return err_set(err, -EINVAL, "%s: max_outputs=%llu: must be 1..%u", on,
                        (unsigned long long)outputs, VIRTIO_GPU_MAX_SCANOUTS);
@@ -327,11 +378,15 @@ static void gpu_cursor_move(void *opaque, uint32_t n, int32_t x, int32_t y)
     ui_console_move_cursor(g->heads[n].con, x, y);
 }
 
+static void gpu_fence_signalled(void *opaque, uint32_t ctx_id,
+                                uint32_t ring_idx, uint64_t fence_id);
+
 static const struct gfx_listener gpu_listener = {
     .scanout_set = gpu_scanout_set,
     .scanout_damage = gpu_scanout_damage,
     .cursor_update = gpu_cursor_update,
     .cursor_move = gpu_cursor_move,
+    .fence_signalled = gpu_fence_signalled,
 };
 
 /* A backend wants head `head` to be w x h (0: disable it). Main-loop
@@ -393,6 +448,36 @@ static const char *gpu_cmd_name(uint32_t type)
         return "update_cursor";
     case VIRTIO_GPU_CMD_MOVE_CURSOR:
         return "move_cursor";
+    case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
+        return "get_capset_info";
+    case VIRTIO_GPU_CMD_GET_CAPSET:
+        return "get_capset";
+    case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+        return "resource_assign_uuid";
+    case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
+        return "resource_create_blob";
+    case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB:
+        return "set_scanout_blob";
+    case VIRTIO_GPU_CMD_CTX_CREATE:
+        return "ctx_create";
+    case VIRTIO_GPU_CMD_CTX_DESTROY:
+        return "ctx_destroy";
+    case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
+        return "ctx_attach_resource";
+    case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
+        return "ctx_detach_resource";
+    case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
+        return "resource_create_3d";
+    case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
+        return "transfer_to_host_3d";
+    case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
+        return "transfer_from_host_3d";
+    case VIRTIO_GPU_CMD_SUBMIT_3D:
+        return "submit_3d";
+    case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
+        return "resource_map_blob";
+    case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
+        return "resource_unmap_blob";
     default:
         return "command";
     }
@@ -421,17 +506,69 @@ static size_t gpu_cmd_size(uint32_t type)
     case VIRTIO_GPU_CMD_UPDATE_CURSOR:
     case VIRTIO_GPU_CMD_MOVE_CURSOR:
         return sizeof(struct virtio_gpu_update_cursor);
+    case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
+        return sizeof(struct virtio_gpu_get_capset_info);
+    case VIRTIO_GPU_CMD_GET_CAPSET:
+        return sizeof(struct virtio_gpu_get_capset);
+    case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+        return sizeof(struct virtio_gpu_resource_assign_uuid);
+    case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
+        return sizeof(struct virtio_gpu_resource_create_blob);
+    case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB:
+        return sizeof(struct virtio_gpu_set_scanout_blob);
+    case VIRTIO_GPU_CMD_CTX_CREATE:
+        return sizeof(struct virtio_gpu_ctx_create);
+    case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
+    case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
+        return sizeof(struct virtio_gpu_ctx_resource);
+    case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
+    case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
+        return sizeof(struct virtio_gpu_transfer_host_3d);
+    case VIRTIO_GPU_CMD_SUBMIT_3D:
+        return sizeof(struct virtio_gpu_cmd_submit);
+    case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
+        return sizeof(struct virtio_gpu_resource_map_blob);
+    case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
+        return sizeof(struct virtio_gpu_resource_unmap_blob);
     default:
         return sizeof(struct virtio_gpu_ctrl_hdr);
     }
 }
 
+/* Size of capset id's payload, 0 if it is not offered. */
+static uint32_t gpu_capset_size(struct virtio_gpu *g, uint32_t id)
+{
+    for (uint32_t i = 0; i < gfx_num_capsets(g->gfx); i++) {
+        uint32_t cid, ver, size;
+        if (gfx_get_capset_info(g->gfx, i, &cid, &ver, &size) ==
+                VIRTIO_GPU_RESP_OK_CAPSET_INFO &&
+            cid == id) {
+            return size;
+        }
+    }
+    return 0;
+}
+
 /* Bytes of response buffer the request must come with: its successful
  * answer. */
-static size_t gpu_resp_size(const struct virtio_gpu *g, uint32_t type)
+static size_t gpu_resp_size(struct virtio_gpu *g, uint32_t type,
+                            const union gpu_request *req)
 {
     if (type == VIRTIO_GPU_CMD_GET_DISPLAY_INFO) {
         return sizeof(struct virtio_gpu_resp_display_info);
+    }
+    if (g->rutabaga) {
+        switch (type) {
+        case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
+            return sizeof(struct virtio_gpu_resp_capset_info);
+        case VIRTIO_GPU_CMD_GET_CAPSET:
+            return sizeof(struct virtio_gpu_resp_capset) +
+                   gpu_capset_size(g, le32toh(req->get_capset.capset_id));
+        case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+            return sizeof(struct virtio_gpu_resp_resource_uuid);
+        case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
+            return sizeof(struct virtio_gpu_resp_map_info);
+        }
     }
     if (type == VIRTIO_GPU_CMD_GET_EDID &&
         virtio_has_feature(&g->vdev, VIRTIO_GPU_F_EDID)) {
@@ -480,29 +617,32 @@ static uint32_t gpu_get_edid(struct virtio_gpu *g,
     return VIRTIO_GPU_RESP_OK_EDID;
 }
 
-/* The entries follow the request in the chain; read them in chunks with
- * bounded copies, after checking their number and that the chain holds
- * them all. */
-static uint32_t
-gpu_attach_backing(struct virtio_gpu *g,
-                   const struct virtio_gpu_resource_attach_backing *c)
+/* n mem entries follow the request (of req_size bytes) in the chain;
+ * check their number and that the chain holds them all, then read them in
+ * chunks with bounded copies into *out (the caller frees it). n 0 gives
+ * NULL. */
+static uint32_t gpu_read_entries(struct virtio_gpu *g, const char *cmd,
+                                 uint32_t id, size_t req_size, uint32_t n,
+                                 struct gfx_iovec **out)
 {
     const struct virtq_elem *e = &g->elem;
-    uint32_t id = le32toh(c->resource_id), n = le32toh(c->nr_entries);
-    if (n == 0 || n > GFX_MAX_BACKING_ENTRIES) {
-        log_guest("virtio-gpu: resource_attach_backing: resource %u: %u "
-                  "entries (1..%u)",
-                  id, n, GFX_MAX_BACKING_ENTRIES);
+    *out = NULL;
+    if (n > GFX_MAX_BACKING_ENTRIES) {
+        log_guest("virtio-gpu: %s: resource %u: %u entries (max %u)", cmd, id,
+                  n, GFX_MAX_BACKING_ENTRIES);
         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
     }
     uint64_t need =
-        sizeof(*c) + (uint64_t)n * sizeof(struct virtio_gpu_mem_entry);
+        req_size + (uint64_t)n * sizeof(struct virtio_gpu_mem_entry);
     if (e->out_len < need) {
-        log_guest("virtio-gpu: resource_attach_backing: resource %u: %u "
-                  "entries need %llu request bytes, the chain has %llu",
-                  id, n, (unsigned long long)need,
+        log_guest("virtio-gpu: %s: resource %u: %u entries need %llu "
+                  "request bytes, the chain has %llu",
+                  cmd, id, n, (unsigned long long)need,
                   (unsigned long long)e->out_len);
         return VIRTIO_GPU_RESP_ERR_UNSPEC;
+    }
+    if (n == 0) {
+        return VIRTIO_GPU_RESP_OK_NODATA;
     }
     struct gfx_iovec *iov = calloc(n, sizeof(*iov));
     if (!iov) {
@@ -511,7 +651,7 @@ gpu_attach_backing(struct virtio_gpu *g,
     struct virtio_gpu_mem_entry chunk[GPU_ENTRY_CHUNK];
     for (uint32_t i = 0; i < n; i += GPU_ENTRY_CHUNK) {
         uint32_t k = n - i < GPU_ENTRY_CHUNK ? n - i : GPU_ENTRY_CHUNK;
-        size_t off = sizeof(*c) + (size_t)i * sizeof(chunk[0]);
+        size_t off = req_size + (size_t)i * sizeof(chunk[0]);
         /* Cannot come up short: out_len was checked above. */
         virtq_read(e, off, chunk, k * sizeof(chunk[0]));
         for (uint32_t j = 0; j < k; j++) {
@@ -519,9 +659,156 @@ gpu_attach_backing(struct virtio_gpu *g,
             iov[i + j].len = le32toh(chunk[j].length);
         }
     }
-    uint32_t resp = gfx_resource_attach_backing(g->gfx, id, iov, n);
+    *out = iov;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t
+gpu_attach_backing(struct virtio_gpu *g,
+                   const struct virtio_gpu_resource_attach_backing *c)
+{
+    uint32_t id = le32toh(c->resource_id), n = le32toh(c->nr_entries);
+    if (n == 0) {
+        log_guest("virtio-gpu: resource_attach_backing: resource %u: no "
+                  "entries",
+                  id);
+        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+    }
+    struct gfx_iovec *iov;
+    uint32_t resp =
+        gpu_read_entries(g, "resource_attach_backing", id, sizeof(*c), n, &iov);
+    if (resp == VIRTIO_GPU_RESP_OK_NODATA) {
+        resp = gfx_resource_attach_backing(g->gfx, id, iov, n);
+    }
     free(iov);
     return resp;
+}
+
+static uint32_t gpu_create_blob(struct virtio_gpu *g,
+                                const struct virtio_gpu_resource_create_blob *c)
+{
+    uint32_t id = le32toh(c->resource_id), n = le32toh(c->nr_entries);
+    struct gfx_iovec *iov;
+    uint32_t resp =
+        gpu_read_entries(g, "resource_create_blob", id, sizeof(*c), n, &iov);
+    if (resp == VIRTIO_GPU_RESP_OK_NODATA) {
+        resp = gfx_resource_create_blob(
+            g->gfx, le32toh(c->hdr.ctx_id), id, le32toh(c->blob_mem),
+            le32toh(c->blob_flags), le64toh(c->blob_id), le64toh(c->size), iov,
+            n);
+    }
+    free(iov);
+    return resp;
+}
+
+static uint32_t gpu_submit(struct virtio_gpu *g,
+                           const struct virtio_gpu_cmd_submit *c)
+{
+    const struct virtq_elem *e = &g->elem;
+    uint32_t size = le32toh(c->size);
+    if (size > GFX_MAX_SUBMIT || e->out_len < sizeof(*c) + (uint64_t)size) {
+        log_guest("virtio-gpu: submit_3d: %u bytes (max %u), the chain has "
+                  "%llu",
+                  size, GFX_MAX_SUBMIT,
+                  (unsigned long long)(e->out_len - sizeof(*c)));
+        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+    }
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf) {
+        return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+    }
+    virtq_read(e, sizeof(*c), buf, size);
+    uint32_t resp = gfx_submit_3d(g->gfx, le32toh(c->hdr.ctx_id), buf, size);
+    free(buf);
+    return resp;
+}
+
+/* The 3D and blob commands of the rutabaga device. */
+static uint32_t gpu_ctrl_3d(struct virtio_gpu *g, uint32_t type,
+                            const union gpu_request *req,
+                            union gpu_response *resp)
+{
+    uint32_t ctx_id = le32toh(req->hdr.ctx_id);
+    switch (type) {
+    case VIRTIO_GPU_CMD_GET_CAPSET_INFO: {
+        uint32_t id, ver, size;
+        uint32_t r = gfx_get_capset_info(
+            g->gfx, le32toh(req->get_capset_info.capset_index), &id, &ver,
+            &size);
+        resp->capset_info.capset_id = htole32(id);
+        resp->capset_info.capset_max_version = htole32(ver);
+        resp->capset_info.capset_max_size = htole32(size);
+        return r;
+    }
+    case VIRTIO_GPU_CMD_GET_CAPSET: {
+        uint32_t size;
+        return gfx_get_capset(g->gfx, le32toh(req->get_capset.capset_id),
+                              le32toh(req->get_capset.capset_version),
+                              resp->capset +
+                                  sizeof(struct virtio_gpu_resp_capset),
+                              GFX_MAX_CAPSET_SIZE, &size);
+    }
+    case VIRTIO_GPU_CMD_CTX_CREATE: {
+        const struct virtio_gpu_ctx_create *c = &req->ctx_create;
+        return gfx_ctx_create(g->gfx, ctx_id, le32toh(c->context_init),
+                              c->debug_name, le32toh(c->nlen));
+    }
+    case VIRTIO_GPU_CMD_CTX_DESTROY:
+        return gfx_ctx_destroy(g->gfx, ctx_id);
+    case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
+        return gfx_ctx_attach_resource(g->gfx, ctx_id,
+                                       le32toh(req->ctx_resource.resource_id));
+    case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
+        return gfx_ctx_detach_resource(g->gfx, ctx_id,
+                                       le32toh(req->ctx_resource.resource_id));
+    case VIRTIO_GPU_CMD_SUBMIT_3D:
+        return gpu_submit(g, &req->submit);
+    case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
+    case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D: {
+        const struct virtio_gpu_transfer_host_3d *c = &req->transfer_3d;
+        struct gfx_transfer_3d t = {
+            .x = le32toh(c->box.x),
+            .y = le32toh(c->box.y),
+            .z = le32toh(c->box.z),
+            .w = le32toh(c->box.w),
+            .h = le32toh(c->box.h),
+            .d = le32toh(c->box.d),
+            .level = le32toh(c->level),
+            .stride = le32toh(c->stride),
+            .layer_stride = le32toh(c->layer_stride),
+            .offset = le64toh(c->offset),
+        };
+        return gfx_transfer_3d(g->gfx, ctx_id, le32toh(c->resource_id), &t,
+                               type == VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D);
+    }
+    case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
+        return gpu_create_blob(g, &req->create_blob);
+    case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB: {
+        uint32_t info = 0;
+        uint32_t r =
+            gfx_resource_map_blob(g->gfx, le32toh(req->map_blob.resource_id),
+                                  le64toh(req->map_blob.offset), &info);
+        resp->map_info.map_info = htole32(info);
+        return r;
+    }
+    case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
+        return gfx_resource_unmap_blob(g->gfx,
+                                       le32toh(req->unmap_blob.resource_id));
+    case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+        return gfx_resource_assign_uuid(
+            g->gfx, le32toh(req->assign_uuid.resource_id), resp->uuid.uuid);
+    case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: {
+        const struct virtio_gpu_set_scanout_blob *c = &req->scanout_blob;
+        struct gfx_rect r = gpu_rect(&c->r);
+        return gfx_set_scanout_blob(
+            g->gfx, le32toh(c->scanout_id), le32toh(c->resource_id), &r,
+            le32toh(c->width), le32toh(c->height), le32toh(c->format),
+            le32toh(c->strides[0]), le32toh(c->offsets[0]));
+    }
+    default: /* RESOURCE_CREATE_3D: no context type here makes them */
+        log_guest("virtio-gpu: %s is not supported", gpu_cmd_name(type));
+        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+    }
 }
 
 /* Run one control command (its request, long enough for its type, is in
@@ -581,6 +868,9 @@ static uint32_t gpu_ctrl_dispatch(struct virtio_gpu *g, uint32_t type,
     case VIRTIO_GPU_CMD_SUBMIT_3D:
     case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
     case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
+        if (g->rutabaga) {
+            return gpu_ctrl_3d(g, type, req, resp);
+        }
         log_guest("virtio-gpu: command %#x needs a feature that is not "
                   "offered",
                   type);
@@ -595,7 +885,79 @@ static uint32_t gpu_ctrl_dispatch(struct virtio_gpu *g, uint32_t type,
     }
 }
 
-/* One popped control chain: decode, run, answer, push. */
+/* ---- fences ----
+ *
+ * A fenced command runs like any other, and its response (with FENCE,
+ * fence_id, ctx_id and, with INFO_RING_IDX, ring_idx echoed) is written
+ * at once; but on the rutabaga device the chain is only pushed when gfx
+ * reports its fence signalled. Until then it waits in g->pending, and the
+ * control queue goes on with the next chains: a fence held on one
+ * (context, ring) holds nothing else. gfx reports "fence_id and all
+ * before it on this timeline", so every held command of that timeline
+ * with an id not above it is pushed, oldest first. The global timeline
+ * (no INFO_RING_IDX) is signalled as soon as its command has run. The
+ * pending array never overflows: each entry holds a descriptor chain, and
+ * there are at most queue-size chains.
+ */
+
+static void gpu_push_pending(struct virtio_gpu *g, const struct gpu_pending *p)
+{
+    g->push_elem->head = p->head;
+    g->push_elem->in_len = p->in_len;
+    virtq_push(&g->vdev.vq[GPU_CTRL_QUEUE], g->push_elem, p->written);
+    g->ctrl_pushed = true;
+}
+
+static void gpu_fence_signalled(void *opaque, uint32_t ctx_id,
+                                uint32_t ring_idx, uint64_t fence_id)
+{
+    struct virtio_gpu *g = opaque;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < g->n_pending; i++) {
+        struct gpu_pending *p = &g->pending[i];
+        bool same = p->ring_idx == ring_idx &&
+                    (ring_idx == GFX_RING_GLOBAL || p->ctx_id == ctx_id);
+        if (same && p->fence_id <= fence_id) {
+            gpu_push_pending(g, p);
+        } else {
+            g->pending[k++] = *p;
+        }
+    }
+    g->n_pending = k;
+}
+
+static void gpu_notify_ctrl(struct virtio_gpu *g)
+{
+    if (g->ctrl_pushed) {
+        g->ctrl_pushed = false;
+        virtio_notify(&g->vdev, GPU_CTRL_QUEUE);
+    }
+}
+
+/* Main loop: deliver fence signals components queued from their threads. */
+static void gpu_fence_bh(void *opaque)
+{
+    struct virtio_gpu *g = opaque;
+    dev_lock();
+    gfx_fence_poll(g->gfx);
+    gpu_notify_ctrl(g);
+    dev_unlock();
+}
+
+/* Any thread, no lock: see gfx_config.wakeup. */
+static void gpu_fence_wakeup(void *opaque)
+{
+    loop_call(gpu_fence_bh, opaque);
+}
+
+void virtio_gpu_fence_poll(struct virtio_gpu *g)
+{
+    gfx_fence_poll(g->gfx);
+    gpu_notify_ctrl(g);
+}
+
+/* One popped control chain: decode, run, answer, push (or hold until
+ * its fence signals). */
 static void gpu_ctrl_one(struct virtio_gpu *g, struct virtq *q)
 {
     struct virtq_elem *e = &g->elem;
@@ -605,18 +967,19 @@ static void gpu_ctrl_one(struct virtio_gpu *g, struct virtq *q)
     bool has_hdr = got >= sizeof(req.hdr);
     uint32_t type = has_hdr ? le32toh(req.hdr.type) : 0;
 
-    size_t resp_len = gpu_resp_size(g, type);
+    size_t resp_len = gpu_resp_size(g, type, &req);
     if (e->in_len < resp_len) {
         log_guest("virtio-gpu: %s %#x: response buffer of %llu bytes, "
                   "needs %zu; not run",
                   gpu_cmd_name(type), type, (unsigned long long)e->in_len,
                   resp_len);
         virtq_push(q, e, 0);
+        g->ctrl_pushed = true;
         return;
     }
 
-    union gpu_response resp;
-    memset(&resp, 0, resp_len);
+    union gpu_response *resp = g->resp;
+    memset(resp, 0, resp_len);
     uint32_t rtype;
     if (!has_hdr) {
         log_guest("virtio-gpu: request of %llu bytes has no header",
@@ -628,27 +991,62 @@ static void gpu_ctrl_one(struct virtio_gpu *g, struct virtq *q)
                   gpu_cmd_size(type));
         rtype = VIRTIO_GPU_RESP_ERR_UNSPEC;
     } else {
-        rtype = gpu_ctrl_dispatch(g, type, &req, &resp);
+        rtype = gpu_ctrl_dispatch(g, type, &req, resp);
     }
     if (rtype != VIRTIO_GPU_RESP_OK_DISPLAY_INFO &&
-        rtype != VIRTIO_GPU_RESP_OK_EDID) {
-        resp_len = sizeof(resp.hdr);
+        rtype != VIRTIO_GPU_RESP_OK_EDID &&
+        rtype != VIRTIO_GPU_RESP_OK_CAPSET_INFO &&
+        rtype != VIRTIO_GPU_RESP_OK_CAPSET &&
+        rtype != VIRTIO_GPU_RESP_OK_RESOURCE_UUID &&
+        rtype != VIRTIO_GPU_RESP_OK_MAP_INFO) {
+        resp_len = sizeof(resp->hdr);
     }
-    resp.hdr.type = htole32(rtype);
+    resp->hdr.type = htole32(rtype);
     uint32_t flags = has_hdr ? le32toh(req.hdr.flags) : 0;
-    if (flags & VIRTIO_GPU_FLAG_FENCE) {
-        /* The work is done: the fence has signalled. */
+    bool fenced = flags & VIRTIO_GPU_FLAG_FENCE;
+    uint32_t ring = GFX_RING_GLOBAL;
+    if (fenced) {
         uint32_t rflags = VIRTIO_GPU_FLAG_FENCE;
-        resp.hdr.fence_id = req.hdr.fence_id;
-        resp.hdr.ctx_id = req.hdr.ctx_id;
+        resp->hdr.fence_id = req.hdr.fence_id;
+        resp->hdr.ctx_id = req.hdr.ctx_id;
         if (flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) {
             rflags |= VIRTIO_GPU_FLAG_INFO_RING_IDX;
-            resp.hdr.ring_idx = req.hdr.ring_idx;
+            resp->hdr.ring_idx = req.hdr.ring_idx;
+            ring = req.hdr.ring_idx;
         }
-        resp.hdr.flags = htole32(rflags);
+        resp->hdr.flags = htole32(rflags);
     }
-    size_t w = virtq_write(e, 0, &resp, resp_len);
+    size_t w = virtq_write(e, 0, resp, resp_len);
+    /* 2D work is synchronous; failed commands are answered at once. */
+    if (!fenced || !g->rutabaga || rtype >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
+        virtq_push(q, e, (uint32_t)w);
+        g->ctrl_pushed = true;
+        return;
+    }
+    struct gpu_pending *p = &g->pending[g->n_pending++];
+    *p = (struct gpu_pending){
+        .head = e->head,
+        .written = (uint32_t)w,
+        .in_len = e->in_len,
+        .ctx_id = le32toh(req.hdr.ctx_id),
+        .ring_idx = ring,
+        .fence_id = le64toh(req.hdr.fence_id),
+    };
+    uint32_t r = gfx_create_fence(g->gfx, p->ctx_id, ring, p->fence_id);
+    if (r == VIRTIO_GPU_RESP_OK_NODATA) {
+        return; /* pushed already, or when its fence signals */
+    }
+    /* No such timeline: answer with the error now rather than never. */
+    for (uint32_t i = g->n_pending; i-- > 0;) {
+        if (g->pending[i].head == e->head) {
+            g->pending[i] = g->pending[--g->n_pending];
+            break;
+        }
+    }
+    resp->hdr.type = htole32(r);
+    w = virtq_write(e, 0, resp, sizeof(resp->hdr));
     virtq_push(q, e, (uint32_t)w);
+    g->ctrl_pushed = true;
 }
 
 /* ---- cursor queue ---- */
@@ -692,6 +1090,13 @@ static void gpu_queue_notify(struct virtio_dev *d, unsigned n)
         return;
     }
     for (;;) {
+        /* Each held command is a chain, so a driver that keeps to the
+         * queue size never gets here with n_pending at q->num; one that
+         * reuses held heads (or adds chains from another vCPU while this
+         * loop runs) would otherwise overrun g->pending. */
+        if (n == GPU_CTRL_QUEUE && g->n_pending >= q->num) {
+            break;
+        }
         int r = virtq_pop(q, &g->elem);
         if (r < 0) {
             const char *why = n == GPU_CTRL_QUEUE
@@ -708,10 +1113,12 @@ static void gpu_queue_notify(struct virtio_dev *d, unsigned n)
         } else {
             gpu_cursor_one(g);
             virtq_push(q, &g->elem, 0);
+            pushed = true;
         }
-        pushed = true;
     }
-    if (pushed) {
+    if (n == GPU_CTRL_QUEUE) {
+        gpu_notify_ctrl(g);
+    } else if (pushed) {
         virtio_notify(d, n);
     }
 }
@@ -723,6 +1130,15 @@ static uint64_t gpu_features(struct virtio_dev *d)
                  (1ull << VIRTIO_RING_F_EVENT_IDX);
     if (g->edid) {
         f |= 1ull << VIRTIO_GPU_F_EDID;
+    }
+    if (g->rutabaga) {
+        /* Linux only allows EXECBUFFER and CONTEXT_INIT with F_VIRGL
+         * (has_virgl_3d), so it is offered, as QEMU's rutabaga device does,
+         * though no virgl context type exists here. */
+        f |= (1ull << VIRTIO_GPU_F_VIRGL) |
+             (1ull << VIRTIO_GPU_F_RESOURCE_BLOB) |
+             (1ull << VIRTIO_GPU_F_CONTEXT_INIT) |
+             (1ull << VIRTIO_GPU_F_RESOURCE_UUID);
     }
     return f;
 }
@@ -741,7 +1157,7 @@ static void gpu_config_read(struct virtio_dev *d, uint32_t off, void *buf,
         .events_read = htole32(g->events_read),
         .events_clear = 0,
         .num_scanouts = htole32(g->num_heads),
-        .num_capsets = 0,
+        .num_capsets = htole32(gfx_num_capsets(g->gfx)),
     };
     memcpy(buf, (const uint8_t *)&c + off, len); /* range checked by core */
 }
@@ -768,7 +1184,11 @@ static void gpu_config_write(struct virtio_dev *d, uint32_t off,
 static void gpu_reset(struct virtio_dev *d)
 {
     struct virtio_gpu *g = d->opaque;
+    /* The queues are gone: held commands are dropped, not answered. */
+    g->n_pending = 0;
     gfx_reset(g->gfx);
+    g->n_pending = 0;
+    g->ctrl_pushed = false;
     gpu_heads_default(g);
     g->events_read = 0;
 }
@@ -786,60 +1206,120 @@ static const struct virtio_dev_ops gpu_ops = {
 
 /* ---- lifecycle ---- */
 
+static const struct virtio_dev_ops gpu_ops_rutabaga = {
+    .name = "virtio-gpu-rutabaga-device",
+    .device_id = VIRTIO_ID_GPU,
+    .features = gpu_features,
+    .config_size = gpu_config_size,
+    .config_read = gpu_config_read,
+    .config_write = gpu_config_write,
+    .queue_notify = gpu_queue_notify,
+    .reset = gpu_reset,
+};
+
+static void gpu_free_parts(struct virtio_gpu *g)
+{
+    if (g->cd_watched) {
+        loop_del_fd(g->cd_fd);
+    }
+    gfx_destroy(g->gfx);
+    free(g->pending);
+    free(g->push_elem);
+    free(g->resp);
+    free(g);
+}
+
+/* Main loop: the cross-domain component has host events (compositor
+ * messages, pipe data) for fences the guest is polling on. */
+static void gpu_cd_events(void *opaque, uint32_t events)
+{
+    struct virtio_gpu *g = opaque;
+    (void)events;
+    dev_lock();
+    gfx_cross_domain_dispatch(g->gfx);
+    dev_unlock();
+}
+
 struct virtio_gpu *virtio_gpu_new(struct mem_map *mem,
                                   const struct virtio_gpu_conf *conf,
                                   struct error *err)
 {
-    if (gpu_check_conf(conf->max_outputs, conf->xres, conf->yres,
+    const struct virtio_dev_ops *ops =
+        conf->rutabaga ? &gpu_ops_rutabaga : &gpu_ops;
+    if (gpu_check_conf(ops->name, conf->max_outputs, conf->xres, conf->yres,
                        conf->max_hostmem, err) < 0) {
         return NULL;
     }
     struct virtio_gpu *g = calloc(1, sizeof(*g));
-    if (!g) {
-        err_set(err, -ENOMEM, "-device virtio-gpu-device: out of memory");
+    if (!g || !(g->resp = malloc(sizeof(*g->resp))) ||
+        !(g->push_elem = calloc(1, sizeof(*g->push_elem))) ||
+        !(g->pending = calloc(VIRTQ_MAX_SIZE, sizeof(*g->pending)))) {
+        if (g) {
+            gpu_free_parts(g);
+        }
+        err_set(err, -ENOMEM, "-device %s: out of memory", ops->name);
         return NULL;
     }
+    g->rutabaga = conf->rutabaga;
+    g->name = ops->name;
     g->num_heads = conf->max_outputs;
     g->xres = conf->xres;
     g->yres = conf->yres;
     g->edid = conf->edid;
     g->max_hostmem = conf->max_hostmem;
+    g->host_visible = conf->rutabaga ? conf->hostmem : 0;
     gpu_heads_default(g);
     /* All the consoles or none: the display layer cannot take one back. */
     if (ui_console_count() + g->num_heads > UI_MAX_CONSOLES) {
         err_set(err, -ENOSPC,
-                "-device virtio-gpu-device: max_outputs=%u: only %u more "
+                "-device %s: max_outputs=%u: only %u more "
                 "display heads are possible (%u in all)",
-                g->num_heads, UI_MAX_CONSOLES - ui_console_count(),
+                ops->name, g->num_heads, UI_MAX_CONSOLES - ui_console_count(),
                 UI_MAX_CONSOLES);
-        free(g);
+        gpu_free_parts(g);
         return NULL;
     }
     struct gfx_config gc = {
         .mem = mem,
         .max_hostmem = conf->max_hostmem,
         .num_scanouts = conf->max_outputs,
+        .capset_mask = conf->rutabaga ? conf->capset_mask : 0,
+        .test_component = conf->rutabaga && conf->test_component,
+        .host_visible_size = g->host_visible,
+        .wayland_socket_path = conf->wayland_socket_path,
+        .wakeup = gpu_fence_wakeup,
+        .wakeup_opaque = g,
     };
     if (gfx_create(&gc, &g->gfx, err) < 0) {
-        err_prefix(err, "-device virtio-gpu-device");
-        free(g);
+        err_prefix(err, "-device %s", ops->name);
+        gpu_free_parts(g);
         return NULL;
+    }
+    g->cd_fd = gfx_cross_domain_event_fd(g->gfx);
+    if (g->cd_fd >= 0) {
+        if (loop_add_fd(g->cd_fd, EPOLLIN, gpu_cd_events, g) < 0) {
+            err_set(err, -EIO, "-device %s: cannot watch cross-domain events",
+                    ops->name);
+            gpu_free_parts(g);
+            return NULL;
+        }
+        g->cd_watched = true;
     }
     for (uint32_t i = 0; i < g->num_heads; i++) {
         g->heads[i].con =
-            ui_console_new(conf->dev_id, gpu_ops.name, i, &gpu_producer_ops, g);
+            ui_console_new(conf->dev_id, ops->name, i, &gpu_producer_ops, g);
         if (!g->heads[i].con) {
             err_set(err, -ENOMEM,
-                    "-device virtio-gpu-device: out of memory for the "
-                    "console of head %u",
-                    i);
-            gfx_destroy(g->gfx);
-            free(g);
+                    "-device %s: out of memory for the console of head %u",
+                    ops->name, i);
+            gpu_free_parts(g);
             return NULL;
         }
     }
     gfx_set_listener(g->gfx, &gpu_listener, g);
-    virtio_dev_init(&g->vdev, &gpu_ops, g, mem, 2, GPU_CTRL_QUEUE_SIZE);
+    virtio_dev_init(&g->vdev, ops, g, mem, 2,
+                    conf->rutabaga ? GPU_CTRL_QUEUE_SIZE_3D
+                                   : GPU_CTRL_QUEUE_SIZE);
     g->vdev.vq[GPU_CURSOR_QUEUE].num_max = GPU_CURSOR_QUEUE_SIZE;
     return g;
 }
@@ -849,9 +1329,14 @@ void virtio_gpu_free(struct virtio_gpu *g)
     if (!g) {
         return;
     }
-    /* The consoles hold copies of what they show, not gfx's images. */
+    /* gfx first: its components join their worker threads there
+     * (component.h), and a worker may queue a wakeup until then; only
+     * after it can the queued calls be dropped for good. */
     gfx_destroy(g->gfx);
-    free(g);
+    g->gfx = NULL;
+    loop_call_cancel(gpu_fence_bh, g);
+    /* The consoles hold copies of what they show, not gfx's images. */
+    gpu_free_parts(g);
 }
 
 struct virtio_dev *virtio_gpu_vdev(struct virtio_gpu *g)
@@ -859,14 +1344,21 @@ struct virtio_dev *virtio_gpu_vdev(struct virtio_gpu *g)
     return &g->vdev;
 }
 
-/* ---- the model ---- */
-
-static int gpu_create(struct vm *vm, const struct opts *o,
-                      struct device_instance *out, struct error *err)
+uint8_t *virtio_gpu_host_visible(struct virtio_gpu *g, uint64_t *size)
 {
-    const char *on = "-device virtio-gpu-device";
-    uint64_t outputs, xres, yres, hostmem;
-    bool edid;
+    return gfx_host_visible(g->gfx, size);
+}
+
+/* ---- the models ---- */
+
+static int gpu_create_common(struct vm *vm, const struct opts *o,
+                             struct device_instance *out, bool rutabaga,
+                             struct error *err)
+{
+    const char *on = rutabaga ? "-device virtio-gpu-rutabaga-device"
+                              : "-device virtio-gpu-device";
+    uint64_t outputs, xres, yres, hostmem, host_visible = 0;
+    bool edid, cross_domain = false;
     int r;
     if ((r = opts_get_uint(o, "max_outputs", 1, &outputs, on, err)) < 0 ||
         (r = opts_get_uint(o, "xres", VIRTIO_GPU_DEFAULT_XRES, &xres, on,
@@ -876,8 +1368,55 @@ static int gpu_create(struct vm *vm, const struct opts *o,
         (r = opts_get_bool(o, "edid", true, &edid, on, err)) < 0 ||
         (r = opts_get_size(o, "max_hostmem", GFX_DEFAULT_MAX_HOSTMEM, &hostmem,
                            on, err)) < 0 ||
-        (r = gpu_check_conf(outputs, xres, yres, hostmem, err)) < 0) {
+        (r = gpu_check_conf(on + 8, outputs, xres, yres, hostmem, err)) < 0) {
         return r;
+    }
+    if (rutabaga) {
+        /* QEMU's context-type switches we know but cannot provide. */
+        static const char *const refused[] = {
+            "gfxstream-vulkan",
+            "x-gfxstream-gles",
+            "x-gfxstream-composer",
+        };
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+            bool on_ = false;
+            if ((r = opts_get_bool(o, refused[i], false, &on_, on, err)) < 0) {
+                return r;
+            }
+            if (on_) {
+                return err_set(err, -ENOTSUP,
+                               "%s: %s=on: gfxstream is not supported (the "
+                               "only context type is cross-domain=on)",
+                               on, refused[i]);
+            }
+        }
+        const char *wsi = opts_get(o, "wsi");
+        if (wsi && strcmp(wsi, "surfaceless") && strcmp(wsi, "headless")) {
+            return err_set(err, -EINVAL,
+                           "%s: wsi=%s: invalid wsi option selected "
+                           "(surfaceless or headless)",
+                           on, wsi);
+        }
+        if ((r = opts_get_bool(o, "cross-domain", false, &cross_domain, on,
+                               err)) < 0 ||
+            (r = opts_get_size(o, "hostmem", 0, &host_visible, on, err)) < 0) {
+            return r;
+        }
+        if (!cross_domain) {
+            return err_set(err, -EINVAL,
+                           "%s: no context type enabled (use cross-domain=on)",
+                           on);
+        }
+        long page = sysconf(_SC_PAGESIZE);
+        uint64_t psz = page > 0 ? (uint64_t)page : 4096;
+        if (host_visible % psz || host_visible > GFX_MAX_HOST_VISIBLE) {
+            return err_set(err, -EINVAL,
+                           "%s: hostmem=%llu: must be a multiple of %llu "
+                           "and at most %llu",
+                           on, (unsigned long long)host_visible,
+                           (unsigned long long)psz,
+                           (unsigned long long)GFX_MAX_HOST_VISIBLE);
+        }
     }
     struct virtio_gpu_conf conf = {
         .max_outputs = (uint32_t)outputs,
@@ -886,15 +1425,36 @@ static int gpu_create(struct vm *vm, const struct opts *o,
         .edid = edid,
         .max_hostmem = hostmem,
         .dev_id = opts_get(o, "id"),
+        .rutabaga = rutabaga,
+        .capset_mask =
+            cross_domain ? 1ull << VIRTIO_GPU_CAPSET_CROSS_DOMAIN : 0,
+        .hostmem = host_visible,
+        .wayland_socket_path = opts_get(o, "wayland-socket-path"),
     };
     struct virtio_gpu *g = virtio_gpu_new(&vm->mem, &conf, err);
     if (!g) {
         return err_is_set(err) ? err->code : -ENOMEM;
     }
-    out->model = &virtio_gpu_model;
+    out->model = rutabaga ? &virtio_gpu_rutabaga_model : &virtio_gpu_model;
     out->state = g;
     out->vdev = &g->vdev;
+    if (g->host_visible) {
+        out->shm.id = VIRTIO_GPU_SHM_ID_HOST_VISIBLE;
+        out->shm.host = virtio_gpu_host_visible(g, &out->shm.size);
+    }
     return 0;
+}
+
+static int gpu_create(struct vm *vm, const struct opts *o,
+                      struct device_instance *out, struct error *err)
+{
+    return gpu_create_common(vm, o, out, false, err);
+}
+
+static int gpu_create_rutabaga(struct vm *vm, const struct opts *o,
+                               struct device_instance *out, struct error *err)
+{
+    return gpu_create_common(vm, o, out, true, err);
 }
 
 static void gpu_destroy(void *state)
@@ -911,5 +1471,30 @@ const struct device_model virtio_gpu_model = {
     .desc = "virtio GPU (2D)",
     .props = gpu_props,
     .create = gpu_create,
+    .destroy = gpu_destroy,
+};
+
+/* QEMU 8.2's virtio-gpu-rutabaga properties (docs/gpu.md). */
+static const char *const gpu_rutabaga_props[] = {
+    "max_outputs",
+    "xres",
+    "yres",
+    "edid",
+    "max_hostmem",
+    "hostmem",
+    "cross-domain",
+    "wayland-socket-path",
+    "wsi",
+    "gfxstream-vulkan",
+    "x-gfxstream-gles",
+    "x-gfxstream-composer",
+    NULL,
+};
+
+const struct device_model virtio_gpu_rutabaga_model = {
+    .name = "virtio-gpu-rutabaga-device",
+    .desc = "virtio GPU with context types (rutabaga: cross-domain)",
+    .props = gpu_rutabaga_props,
+    .create = gpu_create_rutabaga,
     .destroy = gpu_destroy,
 };

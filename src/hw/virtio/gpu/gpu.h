@@ -7,9 +7,11 @@
  * device's own per-head state, and one display console per head
  * (src/ui/console.h) fed through gfx's listener. A console backend can ask
  * for a new head size; the device then raises VIRTIO_GPU_EVENT_DISPLAY so
- * the guest reads the display info again. Not here: 3D, contexts,
- * capsets, blobs (their features are not offered and their commands
- * answer VIRTIO_GPU_RESP_ERR_UNSPEC), virtio-vga and the PCI transport.
+ * the guest reads the display info again. The same decoder, with
+ * conf.rutabaga, is virtio-gpu-rutabaga-device (QEMU 8.2's
+ * virtio-gpu-rutabaga on MMIO): contexts, capsets, blobs, uuids, the
+ * host-visible region and fence timelines, all in src/gfx. Not here:
+ * virtio-vga and the PCI transport.
  * Everything but virtio_gpu_new/free runs with the device lock held, or
  * takes it (the console's request_size, main-loop thread).
  */
@@ -43,6 +45,16 @@ struct virtio_gpu_conf {
     /* The -device id= (NULL without one), naming the consoles for QMP
      * screendump; copied. */
     const char *dev_id;
+    /* virtio-gpu-rutabaga-device: features VIRGL (see gpu.c),
+     * RESOURCE_BLOB, CONTEXT_INIT, RESOURCE_UUID; the context types of
+     * capset_mask (gfx_config) and, for tests only, the test one. */
+    bool rutabaga;
+    uint64_t capset_mask;
+    bool test_component;
+    /* Bytes of host-visible shared memory region (0: none); the board
+     * places it (virtio_gpu_host_visible). */
+    uint64_t hostmem;
+    const char *wayland_socket_path; /* NULL: QEMU's default search */
 };
 
 /* A device on guest memory mem with conf's heads, each given a console
@@ -58,6 +70,14 @@ struct virtio_gpu *virtio_gpu_new(struct mem_map *mem,
  * NULL. */
 void virtio_gpu_free(struct virtio_gpu *g);
 struct virtio_dev *virtio_gpu_vdev(struct virtio_gpu *g);
+/* The host-visible region (shmid VIRTIO_GPU_SHM_ID_HOST_VISIBLE): its
+ * host mapping, which never moves, and size; NULL/0 without one. The
+ * board adds it to guest memory as a RAM-like block
+ * (mem_add_block_host) and reports it through the transport. */
+uint8_t *virtio_gpu_host_visible(struct virtio_gpu *g, uint64_t *size);
+/* Deliver fence signals queued by component threads now (device lock
+ * held); the device otherwise does it from the main loop. For tests. */
+void virtio_gpu_fence_poll(struct virtio_gpu *g);
 
 /* Build the EDID the device reports for a w x h head into out: an EDID
  * 1.4 base block whose first detailed timing, the preferred mode, is w x
@@ -65,5 +85,6 @@ struct virtio_dev *virtio_gpu_vdev(struct virtio_gpu *g);
 void virtio_gpu_edid(uint8_t out[VIRTIO_GPU_EDID_SIZE], uint32_t w, uint32_t h);
 
 extern const struct device_model virtio_gpu_model;
+extern const struct device_model virtio_gpu_rutabaga_model;
 
 #endif
