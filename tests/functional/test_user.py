@@ -12,12 +12,17 @@ riscv64 program (forkexec's child exits 99), while swede-riscv64 keeps it
 under emulation as the issue asks. Also: Debian's riscv64 busybox (from
 the guest kit's cache, scripts/guest-kit) runs a shell script, and a
 dynamically linked program runs with -L /usr/riscv64-linux-gnu (Debian's
-riscv64 libc6, as packaged for cross builds).
+riscv64 libc6, as packaged for cross builds). A program from Debian's
+riscv64 archive, hello, runs with -L and Debian's riscv64 libc6 from the
+guest kit's sysroot (kit/sysroot-riscv64, made by scripts/guest-kit) under
+both emulators.
 
 Environment: SWEDE_USER (binary, default build/src/user/swede-riscv64),
 USER_BUILD (where the programs are built, default a temporary directory),
-CROSS_CC. Tests skip with a message when the cross compiler, qemu-riscv64
-or busybox are missing.
+CROSS_CC, KIT (the guest kit, default kit). Tests skip with a message when
+the cross compiler, qemu-riscv64, busybox or the kit's sysroot are missing
+(a missing sysroot fails instead under SWEDE_TEST_REQUIRE_KIT=1, as
+scripts/test sets).
 """
 import glob
 import os
@@ -34,6 +39,10 @@ SWEDE = os.environ.get("SWEDE_USER",
 CC = os.environ.get("CROSS_CC", "riscv64-linux-gnu-gcc")
 QEMU = shutil.which("qemu-riscv64")
 SYSROOT = "/usr/riscv64-linux-gnu"
+KIT = os.environ.get("KIT", os.path.join(ROOT, "kit"))
+REQUIRE_KIT = os.environ.get("SWEDE_TEST_REQUIRE_KIT") == "1"
+DEB_SYSROOT = os.path.join(KIT, "sysroot-riscv64")
+DEB_HELLO = os.path.join(DEB_SYSROOT, "usr", "bin", "hello")
 BUSYBOX = glob.glob(os.path.expanduser(
     "~/.cache/swede/guest-kit/extract/busybox-*"))
 KNOWN_DIFF = {"forkexec": ("exec: exit=99\n",
@@ -151,6 +160,56 @@ class UserVsQemu(unittest.TestCase):
         r = subprocess.run([SWEDE, "-bogus"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 1)
         self.assertIn("unknown option", r.stderr)
+
+    def test_debian_dynamic(self):
+        # Debian's riscv64 hello (dynamically linked) with Debian's riscv64
+        # libc6, both unpacked by scripts/guest-kit into the kit's sysroot.
+        if not os.path.exists(DEB_HELLO):
+            msg = ("no Debian riscv64 sysroot at %s: run scripts/guest-kit"
+                   % DEB_SYSROOT)
+            if REQUIRE_KIT:
+                self.fail(msg)
+            self.skipTest(msg)
+        if not QEMU:
+            self.skipTest("qemu-riscv64 not installed")
+
+        def go(emu, args, locale="C", stdout=subprocess.PIPE):
+            r = subprocess.run([emu, "-L", DEB_SYSROOT, DEB_HELLO, *args],
+                               stdin=subprocess.DEVNULL, stdout=stdout,
+                               stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, LC_ALL=locale),
+                               timeout=60)
+            return r.stdout, r.stderr, r.returncode
+
+        cases = [
+            ([], "C", None), (["-t"], "C", None),
+            (["-g", "hej"], "C", None),
+            # glibc's built-in C.UTF-8 locale.
+            (["-g", "hej d\u00e5"], "C.UTF-8", None),
+            # Not ASCII in "C": "conversion ... failed", exit 1.
+            (["-g", "hej d\u00e5"], "C", None),
+            (["--version"], "C", None), (["--help"], "C", None),
+            (["--bogus"], "C", None),
+            # "write error: No space left on device", exit 1.
+            ([], "C", "/dev/full"),
+        ]
+        for args, locale, out_file in cases:
+            with self.subTest(args=args, locale=locale,
+                              stdout=out_file or "pipe"):
+                if out_file:
+                    with open(out_file, "w") as f:
+                        q = go(QEMU, args, locale, f)
+                        s = go(SWEDE, args, locale, f)
+                else:
+                    q, s = go(QEMU, args, locale), go(SWEDE, args, locale)
+                self.assertEqual(q, s, "qemu-riscv64 vs swede-riscv64 -L")
+        self.assertEqual(go(SWEDE, []), ("Hello, world!\n", "", 0))
+        with open("/dev/full", "w") as f:
+            self.assertEqual(go(SWEDE, [], "C", f)[2], 1)
+        # It is dynamically linked: without -L its loader is not found.
+        r = subprocess.run([SWEDE, DEB_HELLO], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0, "a dynamic program needs -L")
 
 
 if __name__ == "__main__":
