@@ -91,6 +91,61 @@ bool mem_range_ok(uint64_t va, uint64_t len, unsigned need)
     return true;
 }
 
+/* Pointers the guest passes to system calls: every page of [addr,
+ * addr+len) must be the guest's, readable (or writable, which implies
+ * readable in the table). One leaf lookup per GiB, then a byte per page. */
+bool user_access_ok(uint64_t addr, uint64_t len, bool write)
+{
+    unsigned need = write ? PAGE_W : PAGE_R;
+    uint64_t end = addr + len, p;
+
+    if (len == 0) {
+        return true;
+    }
+    if (end < addr || end > GUEST_VA_END) {
+        return false;
+    }
+    p = addr & ~(TARGET_PAGE - 1);
+    while (p < end) {
+        const uint8_t *l = leaf(p, false);
+        uint64_t lend = (p | ((1ull << L1_SHIFT) - 1)) + 1;
+
+        if (!l) {
+            return false;
+        }
+        for (; p < end && p < lend; p += TARGET_PAGE) {
+            if (!(l[(p >> 12) & (L2_SIZE - 1)] & need)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+int64_t user_strnlen(uint64_t addr, uint64_t max)
+{
+    uint64_t n = 0;
+
+    while (n < max) {
+        uint64_t p = addr + n;
+        uint64_t chunk = TARGET_PAGE - (p & (TARGET_PAGE - 1));
+        const char *z;
+
+        if (p < addr || p >= GUEST_VA_END || !(mem_flags(p) & PAGE_R)) {
+            return -EFAULT;
+        }
+        if (chunk > max - n) {
+            chunk = max - n;
+        }
+        z = memchr((const void *)(uintptr_t)p, 0, chunk);
+        if (z) {
+            return (int64_t)(n + (uint64_t)(z - (const char *)(uintptr_t)p));
+        }
+        n += chunk;
+    }
+    return (int64_t)max;
+}
+
 unsigned mem_prot_flags(int prot)
 {
     return PAGE_VALID | ((prot & PROT_READ) ? PAGE_R : 0) |

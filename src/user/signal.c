@@ -124,12 +124,21 @@ int64_t sig_action(int sig, uint64_t act, uint64_t oact)
     if (act && (sig == SIGKILL || sig == SIGSTOP)) {
         return -EINVAL;
     }
-    if (oact) {
-        memcpy((void *)(uintptr_t)oact, &acts[sig], sizeof(acts[sig]));
+    /* As Linux: a bad act fails before anything changes, a bad oact after
+     * the new action is in place. */
+    struct target_sigaction old = acts[sig];
+    if (act && !user_access_ok(act, sizeof(acts[sig]), false)) {
+        return -EFAULT;
     }
     if (act) {
         memcpy(&acts[sig], (void *)(uintptr_t)act, sizeof(acts[sig]));
         host_install(sig);
+    }
+    if (oact) {
+        if (!user_access_ok(oact, sizeof(old), true)) {
+            return -EFAULT;
+        }
+        memcpy((void *)(uintptr_t)oact, &old, sizeof(old));
     }
     return 0;
 }
@@ -157,6 +166,12 @@ int64_t sig_procmask(int how, uint64_t set, uint64_t oset)
     struct uthread *t = ut_self;
     uint64_t old = t->sigmask, n = old;
 
+    if (set && !user_access_ok(set, 8, false)) {
+        return -EFAULT;
+    }
+    if (oset && !user_access_ok(oset, 8, true)) {
+        return -EFAULT;
+    }
     if (set) {
         uint64_t s = *(uint64_t *)(uintptr_t)set;
         switch (how) {
@@ -186,6 +201,10 @@ int64_t sig_altstack(struct uthread *t, uint64_t ss, uint64_t oss)
     uint64_t sp = t->r.x[2];
     bool on = t->ss_size && sp > t->ss_sp && sp <= t->ss_sp + t->ss_size;
 
+    if ((ss && !user_access_ok(ss, 24, false)) ||
+        (oss && !user_access_ok(oss, 24, true))) {
+        return -EFAULT;
+    }
     if (oss) {
         uint64_t *o = (uint64_t *)(uintptr_t)oss;
         o[0] = t->ss_sp;

@@ -85,7 +85,7 @@ _Noreturn void thread_exit(struct uthread *t, int code)
         log_flush_user();
         _exit(code);
     }
-    if (t->clear_child_tid) {
+    if (t->clear_child_tid && user_access_ok(t->clear_child_tid, 4, true)) {
         __atomic_store_n((uint32_t *)(uintptr_t)t->clear_child_tid, 0,
                          __ATOMIC_SEQ_CST);
         syscall(SYS_futex, (void *)(uintptr_t)t->clear_child_tid, FUTEX_WAKE, 1,
@@ -110,10 +110,13 @@ static void *thread_start(void *arg)
 
     ut_self = t;
     t->tid = (pid_t)gettid();
-    if (cs->flags & CLONE_CHILD_SETTID) {
+    /* Linux ignores faults on the tid pointers; so does swede, without
+     * writing outside the guest's pages. */
+    if ((cs->flags & CLONE_CHILD_SETTID) && user_access_ok(cs->ctid, 4, true)) {
         *(uint32_t *)(uintptr_t)cs->ctid = (uint32_t)t->tid;
     }
-    if (cs->flags & CLONE_PARENT_SETTID) {
+    if ((cs->flags & CLONE_PARENT_SETTID) &&
+        user_access_ok(cs->ptid, 4, true)) {
         *(uint32_t *)(uintptr_t)cs->ptid = (uint32_t)t->tid;
     }
     if (cs->flags & CLONE_CHILD_CLEARTID) {
@@ -194,7 +197,7 @@ int64_t thread_clone(struct uthread *t, uint64_t flags, uint64_t newsp,
             if (flags & CLONE_SETTLS) {
                 t->r.x[4] = tls;
             }
-            if (flags & CLONE_CHILD_SETTID) {
+            if ((flags & CLONE_CHILD_SETTID) && user_access_ok(ctid, 4, true)) {
                 *(uint32_t *)(uintptr_t)ctid = (uint32_t)t->tid;
             }
             if (flags & CLONE_CHILD_CLEARTID) {
@@ -202,7 +205,7 @@ int64_t thread_clone(struct uthread *t, uint64_t flags, uint64_t newsp,
             }
             return 0;
         }
-        if (flags & CLONE_PARENT_SETTID) {
+        if ((flags & CLONE_PARENT_SETTID) && user_access_ok(ptid, 4, true)) {
             *(uint32_t *)(uintptr_t)ptid = (uint32_t)pid;
         }
         return pid;

@@ -82,6 +82,12 @@ unsigned mem_flags(uint64_t va);
 bool mem_page_ok(uint64_t va, enum rv_user_access acc);
 bool mem_range_ok(uint64_t va, uint64_t len, unsigned need);
 unsigned mem_prot_flags(int prot);
+/* May a system call read (write) the guest's [addr, addr+len)? Every page
+ * must be the guest's with that access; false on overflow. len 0 is ok. */
+bool user_access_ok(uint64_t addr, uint64_t len, bool write);
+/* Length of the guest string at addr, max if there is no NUL in its first
+ * max bytes, or -EFAULT if it runs into a page the guest cannot read. */
+int64_t user_strnlen(uint64_t addr, uint64_t max);
 /* Host mmap for the guest; records flags; returns address or -errno. */
 int64_t mem_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                  uint64_t off);
