@@ -7,7 +7,11 @@
  * allows; while bytes are pending the fd is not polled, so a full device
  * throttles the peer. Output comes from any thread (the vCPU) and never
  * waits long:
- *  - unix sockets are non-blocking; what doesn't fit is dropped.
+ *  - unix sockets are non-blocking; what the socket does not take at
+ *    once is queued (up to CHARDEV_OUTQ_MAX per client, in order) and sent
+ *    by the main loop when the socket is writable, so a monitor client
+ *    that reads slowly still gets every reply. Beyond the cap, output for
+ *    a client that stopped reading is dropped.
  *  - stdout stays blocking, because O_NONBLOCK belongs to the open file
  *    description that stdout shares with the shell and often with stdin;
  *    setting it would leak to other processes and survive a crash. Instead
@@ -53,6 +57,8 @@
 #define CHARDEV_STALL_MS 200
 #define CHARDEV_INBUF    1024
 #define CHARDEV_ESCAPE   0x01 /* Ctrl-A */
+/* Unix socket output queued while the peer does not read. */
+#define CHARDEV_OUTQ_MAX (1u << 20)
 
 enum chardev_kind {
     CHARDEV_NULL,
@@ -73,12 +79,18 @@ struct chardev {
     void (*tap)(void *opaque, const uint8_t *buf, size_t n);
     void *tap_opaque;
     bool out_stalled; /* stdout: last write timed out, don't wait again */
+    /* unix: output the socket did not take yet, sent from the main loop */
+    uint8_t *outq;
+    size_t outq_len, outq_cap;
+    bool outq_armed;   /* a chardev_out_arm call is queued */
+    bool outq_dropped; /* the cap was hit for this client (logged once) */
 
     /* Input side, main-loop thread only. */
-    int in_fd;        /* -1: no input */
-    bool in_watched;  /* in_fd registered with the loop */
-    bool in_polled;   /* registered and EPOLLIN requested */
-    bool in_no_epoll; /* stdin is a regular file: read without polling */
+    int in_fd;          /* -1: no input */
+    bool in_watched;    /* in_fd registered with the loop */
+    bool in_polled;     /* registered and EPOLLIN requested */
+    uint32_t in_events; /* the events registered for in_fd */
+    bool in_no_epoll;   /* stdin is a regular file: read without polling */
     bool in_eof;
     bool started; /* chardev_set_receiver was called */
     /* Frontends; input goes to fe[focus]. A slot with no read is empty. */
@@ -487,6 +499,43 @@ static void chardev_write_stdout(struct chardev *chr, const uint8_t *buf,
 }
 
 static void chardev_unix_client_lost(void *opaque);
+static void chardev_out_arm(void *opaque);
+
+/* Queue what a unix socket did not take; out_lock held. */
+static void chardev_outq_add(struct chardev *chr, const uint8_t *buf, size_t n)
+{
+    if (n > CHARDEV_OUTQ_MAX - chr->outq_len) {
+        if (!chr->outq_dropped) {
+            chr->outq_dropped = true;
+            fprintf(stderr,
+                    "swede: %s: the client does not read; dropping "
+                    "output beyond %u queued bytes\n",
+                    chr->path ? chr->path : "socket", CHARDEV_OUTQ_MAX);
+        }
+        n = CHARDEV_OUTQ_MAX - chr->outq_len;
+        if (n == 0) {
+            return;
+        }
+    }
+    if (chr->outq_len + n > chr->outq_cap) {
+        size_t cap = chr->outq_cap ? chr->outq_cap : 4096;
+        while (cap < chr->outq_len + n) {
+            cap *= 2;
+        }
+        uint8_t *q = realloc(chr->outq, cap);
+        if (!q) {
+            return; /* out of memory: this output is lost */
+        }
+        chr->outq = q;
+        chr->outq_cap = cap;
+    }
+    memcpy(chr->outq + chr->outq_len, buf, n);
+    chr->outq_len += n;
+    if (!chr->outq_armed) {
+        chr->outq_armed = true;
+        loop_call(chardev_out_arm, chr);
+    }
+}
 
 void chardev_write(struct chardev *chr, const uint8_t *buf, size_t n)
 {
@@ -530,7 +579,8 @@ void chardev_write(struct chardev *chr, const uint8_t *buf, size_t n)
         }
         break;
     case CHARDEV_UNIX:
-        while (chr->out_fd >= 0 && n > 0) {
+        /* Behind queued output, this goes to the queue too (order). */
+        while (chr->out_fd >= 0 && n > 0 && chr->outq_len == 0) {
             ssize_t w = send(chr->out_fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (w < 0 && errno == EINTR) {
                 continue;
@@ -542,10 +592,13 @@ void chardev_write(struct chardev *chr, const uint8_t *buf, size_t n)
                 break;
             }
             if (w <= 0) {
-                break; /* socket buffer full: drop */
+                break; /* socket buffer full: queue the rest */
             }
             buf += w;
             n -= (size_t)w;
+        }
+        if (chr->out_fd >= 0 && n > 0) {
+            chardev_outq_add(chr, buf, n);
         }
         break;
     }
@@ -614,14 +667,67 @@ static bool chardev_escape(struct chardev *chr, uint8_t ch)
 
 static void chardev_fd_event(void *opaque, uint32_t events);
 
-static void chardev_set_polling(struct chardev *chr, bool on)
+/* Register EPOLLIN when in_on, and EPOLLOUT while output is queued. */
+static void chardev_set_polling(struct chardev *chr, bool in_on)
 {
-    if (!chr->in_watched || chr->in_polled == on) {
+    if (!chr->in_watched) {
         return;
     }
-    if (loop_mod_fd(chr->in_fd, on ? EPOLLIN : 0) == 0) {
-        chr->in_polled = on;
+    uint32_t ev = in_on ? EPOLLIN : 0;
+    pthread_mutex_lock(&chr->out_lock);
+    if (chr->outq_len) {
+        ev |= EPOLLOUT;
     }
+    pthread_mutex_unlock(&chr->out_lock);
+    if (ev != chr->in_events && loop_mod_fd(chr->in_fd, ev) == 0) {
+        chr->in_events = ev;
+    }
+    chr->in_polled = (chr->in_events & EPOLLIN) != 0;
+}
+
+/* Main loop: send queued output as far as the socket takes it. */
+static void chardev_out_flush(struct chardev *chr)
+{
+    bool lost = false;
+    pthread_mutex_lock(&chr->out_lock);
+    size_t done = 0;
+    while (chr->out_fd >= 0 && done < chr->outq_len) {
+        ssize_t w = send(chr->out_fd, chr->outq + done, chr->outq_len - done,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w < 0 && errno != EAGAIN) {
+            chr->out_fd = -1;
+            lost = true;
+            break;
+        }
+        if (w <= 0) {
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (chr->out_fd < 0) {
+        chr->outq_len = 0;
+    } else if (done) {
+        memmove(chr->outq, chr->outq + done, chr->outq_len - done);
+        chr->outq_len -= done;
+    }
+    pthread_mutex_unlock(&chr->out_lock);
+    if (lost) {
+        chardev_unix_client_lost(chr);
+    }
+}
+
+/* Queued by a writer that queued output: watch for EPOLLOUT. */
+static void chardev_out_arm(void *opaque)
+{
+    struct chardev *chr = opaque;
+    pthread_mutex_lock(&chr->out_lock);
+    chr->outq_armed = false;
+    pthread_mutex_unlock(&chr->out_lock);
+    chardev_out_flush(chr);
+    chardev_set_polling(chr, chr->in_polled);
 }
 
 /* Hand pending bytes to the receiver as far as it has room. */
@@ -689,6 +795,7 @@ static size_t chardev_fill(struct chardev *chr)
             if (chr->in_watched) {
                 loop_del_fd(chr->in_fd);
                 chr->in_watched = chr->in_polled = false;
+                chr->in_events = 0;
             }
         }
         return 0;
@@ -737,7 +844,16 @@ static void chardev_pump(struct chardev *chr)
 static void chardev_fd_event(void *opaque, uint32_t events)
 {
     struct chardev *chr = opaque;
-    (void)events;
+    if (events & EPOLLOUT) {
+        chardev_out_flush(chr);
+        if (chr->in_fd < 0) {
+            return; /* the client went */
+        }
+        if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+            chardev_set_polling(chr, chr->in_polled);
+            return;
+        }
+    }
     if (chr->in_len == 0 || chardev_reads_ahead(chr)) {
         chardev_fill(chr);
     }
@@ -775,6 +891,8 @@ static void chardev_watch_input(struct chardev *chr)
     }
     if (r == 0) {
         chr->in_watched = chr->in_polled = true;
+        chr->in_events = EPOLLIN;
+        chardev_set_polling(chr, true); /* EPOLLOUT if output is queued */
     }
 }
 
@@ -789,8 +907,11 @@ static void chardev_unix_drop_client(struct chardev *chr)
         loop_del_fd(chr->in_fd);
     }
     chr->in_watched = chr->in_polled = false;
+    chr->in_events = 0;
     pthread_mutex_lock(&chr->out_lock);
     chr->out_fd = -1;
+    chr->outq_len = 0;
+    chr->outq_dropped = false;
     pthread_mutex_unlock(&chr->out_lock);
     if (chr->in_fd >= 0) {
         close(chr->in_fd);
@@ -838,6 +959,8 @@ static void chardev_listen_event(void *opaque, uint32_t events)
     chr->in_eof = false;
     pthread_mutex_lock(&chr->out_lock);
     chr->out_fd = fd;
+    chr->outq_len = 0;
+    chr->outq_dropped = false;
     pthread_mutex_unlock(&chr->out_lock);
     chardev_watch_input(chr);
     chardev_notify_all(chr, CHARDEV_OPENED);
@@ -943,6 +1066,7 @@ void chardev_close(struct chardev *chr)
     /* Deferred calls still queued for chr must not run after the free. */
     loop_call_cancel(chardev_accept_cb, chr);
     loop_call_cancel(chardev_unix_client_lost, chr);
+    loop_call_cancel(chardev_out_arm, chr);
     switch (chr->kind) {
     case CHARDEV_STDIO:
         chardev_restore_terminal();
@@ -966,6 +1090,7 @@ void chardev_close(struct chardev *chr)
         break;
     }
     pthread_mutex_destroy(&chr->out_lock);
+    free(chr->outq);
     free(chr->path);
     free(chr);
 }

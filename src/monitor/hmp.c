@@ -10,6 +10,7 @@
  */
 #include "monitor/hmp.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,15 +51,22 @@ static void hmp_puts(struct hmp_client *c, const char *s)
  * same, and a terminal in raw mode needs it). */
 static void hmp_put_text(struct hmp_client *c, const char *text, size_t n)
 {
-    size_t start = 0;
+    /* In one piece: one write per line would cost the socket a buffer
+     * per line. */
+    char *out = n <= SIZE_MAX / 2 ? malloc(2 * n + 1) : NULL;
+    size_t o = 0;
+    if (!out) {
+        hmp_puts(c, "out of memory\r\n");
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) {
-            hmp_out(c, text + start, i - start);
-            hmp_puts(c, "\r\n");
-            start = i + 1;
+            out[o++] = '\r';
         }
+        out[o++] = text[i];
     }
-    hmp_out(c, text + start, n - start);
+    hmp_out(c, out, o);
+    free(out);
 }
 
 /* ---- commands ---- */

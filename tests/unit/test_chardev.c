@@ -3,7 +3,9 @@
  * Unit tests for core/chardev: spec errors name the option, file:PATH
  * truncates and receives output, and a unix server socket carries output
  * to the client and input to the receiver only as far as can_read allows,
- * resuming after chardev_accept_input. Also the guest log's rate limit.
+ * resuming after chardev_accept_input; a client that does not read for a
+ * while still gets all output, in order, from the queue. Also the guest
+ * log's rate limit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -180,6 +182,63 @@ TEST(unix_server)
     run_for(10);
 }
 
+/* A client that reads late gets every byte of many small writes, in
+ * order (once, each write cost the socket a buffer; when those ran out
+ * the rest was dropped). */
+TEST(unix_slow_reader)
+{
+    char path[128], spec[200];
+    snprintf(path, sizeof(path), "%s/slow.sock", tmpdir);
+    snprintf(spec, sizeof(spec), "unix:%s,server=on,wait=off", path);
+    struct error err = { 0 };
+    struct chardev *chr = chardev_open_serial_spec(spec, "-serial", &err);
+    CHECK(chr != NULL);
+    if (!chr) {
+        return;
+    }
+    struct sink s = { .room = 0 };
+    struct chardev_receiver rx = { .can_read = sink_can_read,
+                                   .read = sink_read,
+                                   .opaque = &s };
+    chardev_set_receiver(chr, &rx);
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    strcpy(sun.sun_path, path);
+    CHECK_EQ(connect(c, (struct sockaddr *)&sun, sizeof(sun)), 0);
+    run_for(20); /* accept */
+
+    enum {
+        LINES = 20000
+    };
+    for (unsigned i = 0; i < LINES; i++) {
+        char line[16];
+        int n = snprintf(line, sizeof(line), "%07u\n", i);
+        chardev_write(chr, (const uint8_t *)line, (size_t)n);
+    }
+    /* Read everything while the loop sends the queue. */
+    static char got[LINES * 8];
+    size_t have = 0;
+    for (int round = 0; round < 2000 && have < sizeof(got); round++) {
+        run_for(2);
+        ssize_t r;
+        while ((r = recv(c, got + have, sizeof(got) - have, MSG_DONTWAIT)) >
+               0) {
+            have += (size_t)r;
+        }
+    }
+    CHECK_EQ(have, sizeof(got));
+    bool in_order = true;
+    for (unsigned i = 0; i < LINES && in_order; i++) {
+        char want[16];
+        snprintf(want, sizeof(want), "%07u\n", i);
+        in_order = memcmp(got + 8 * i, want, 8) == 0;
+    }
+    CHECK(in_order);
+    close(c);
+    run_for(10);
+    chardev_close(chr);
+}
+
 TEST(guest_log_rate_limit)
 {
     /* Send the log to a file and count lines: a burst, then silence. */
@@ -239,6 +298,7 @@ int main(void)
     RUN(bad_specs);
     RUN(file_and_null);
     RUN(unix_server);
+    RUN(unix_slow_reader);
     RUN(guest_log_rate_limit);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
