@@ -20,8 +20,11 @@ first and treats a missing one as a failure.
 import base64
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -70,11 +73,18 @@ class Swede:
             append += " swede.cmd64=" + cmd64
         if extra_append:
             append += " " + extra_append
+        # A human monitor on a socket: should the guest hang, the report
+        # shows where every hart is (hang_report()).
+        self._tmp = tempfile.mkdtemp(prefix="swede-boot-")
+        self.monitor = os.path.join(self._tmp, "hmp.sock")
+        self.hang = ""
         self.argv = [SWEDE, "-M", "virt", "-m", "512M", "-smp", str(smp),
                      *(["-nographic"] if nographic else []),
                      "-bios", "default",
                      "-kernel", KERNEL, "-initrd", INITRD,
-                     "-append", append, *extra_args]
+                     "-append", append,
+                     "-monitor", "unix:%s,server=on,wait=off" % self.monitor,
+                     *extra_args]
         self._out = bytearray()
         self._err = bytearray()
         self._cond = threading.Condition()
@@ -132,6 +142,7 @@ class Swede:
         try:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            self.hang = self.hang_report()
             self.kill()
             return None
         self._drain()
@@ -148,9 +159,10 @@ class Swede:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                return self.proc.wait(timeout=30)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        shutil.rmtree(self._tmp, ignore_errors=True)
         return self.proc.returncode
 
     def kill(self):
@@ -158,13 +170,66 @@ class Swede:
             self.proc.kill()
             self.proc.wait()
         self._drain()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def hmp(self, command, timeout=10):
+        """One human-monitor command's output (empty on any failure)."""
+        out = b""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sk:
+                sk.settimeout(timeout)
+                sk.connect(self.monitor)
+                while not out.endswith(b"(qemu) "):
+                    chunk = sk.recv(65536)
+                    if not chunk:
+                        return ""
+                    out += chunk
+                out = b""
+                sk.sendall(command.encode() + b"\n")
+                while not out.endswith(b"(qemu) "):
+                    chunk = sk.recv(65536)
+                    if not chunk:
+                        break
+                    out += chunk
+        except OSError:
+            return ""
+        return out.decode("utf-8", "replace")
+
+    def hang_report(self):
+        """Where each hart is, three times a second apart: privilege, pc
+        and the interrupt state, one line per hart."""
+        keys = ("priv", "pc", "mstatus", "mip", "mie", "sepc", "scause")
+        lines = []
+        for sample in range(3):
+            if sample:
+                time.sleep(1)
+            cpu = None
+            regs = {}
+            for line in (self.hmp("info registers -a") + "\nCPU#end").split(
+                    "\n"):
+                line = line.strip()
+                if line.startswith("CPU#"):
+                    if cpu is not None:
+                        lines.append("sample %d cpu %s: %s" % (
+                            sample, cpu,
+                            " ".join("%s=%s" % (k, regs.get(k, "?"))
+                                     for k in keys)))
+                    cpu, regs = line[4:], {}
+                    continue
+                f = line.split()
+                if len(f) == 2 and f[0] in keys:
+                    regs[f[0]] = f[1].lstrip("0") or "0"
+        return "\n".join(lines) if lines else "(the monitor did not answer)"
 
     def report(self):
         """The tail of the console and the log, for failure messages."""
         con = self.console[-4000:]
         err = self.log[-3000:]
-        return ("\ncommand: %s\n--- console (tail) ---\n%s\n"
-                "--- stderr (tail) ---\n%s" % (" ".join(self.argv), con, err))
+        hang = ("--- harts at the timeout ---\n%s\n" % self.hang
+                if self.hang else "")
+        return ("\ncommand: %s\n%s--- console (tail) ---\n%s\n"
+                "--- stderr (tail) ---\n%s" % (" ".join(self.argv), hang,
+                                                con, err))
 
 
 def boot(test, smp, command, extra_append="", extra_args=(),
