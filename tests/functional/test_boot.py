@@ -297,6 +297,12 @@ echo "chk year=$(date +%Y)"
 echo "chk rtc_epoch=$(cat /sys/class/rtc/rtc0/since_epoch)"
 echo "chk rtc_name=$(cat /sys/class/rtc/rtc0/name)"
 hwclock -r >/dev/null 2>&1; echo "chk hwclock=$?"
+for c in 1 2 3 4 5 6; do
+    (i=0; while [ $i -lt 300 ]; do
+        echo "burst $c $i $(cat /proc/loadavg)"; i=$((i+1))
+    done) &
+done
+wait
 echo "chk done"
 """
 
@@ -362,6 +368,17 @@ echo "chk done"
         self.assertTrue(all(c.isdigit() for c in counts), irq[0])
         self.assertGreater(sum(int(c) for c in counts), 0,
                            "the UART never interrupted: " + irq[0])
+
+    def test_console_burst_from_every_cpu(self):
+        # Six writers on four CPUs: UART interrupts on one hart while the
+        # others send it IPIs. OpenSBI delivers an IPI by setting mip.SSIP;
+        # when that read-modify-write latched the PLIC's SEIP line into
+        # mip, the hart took external interrupts forever and the guest
+        # hung within about a thousand lines.
+        got = re.findall(r"^burst ([1-6]) (\d+) [0-9. /]+$", self.s.console,
+                         re.M)
+        self.assertEqual(len(got), 1800, self.s.report())
+        self.assertEqual(len(set(got)), 1800, "lines lost or doubled")
 
     def test_rtc(self):
         self.assertEqual(self.chk.get("hwclock"), "0",

@@ -293,6 +293,50 @@ TEST(sie_sip_masked_by_mideleg)
     rvt_free(&t);
 }
 
+/* mip.SEIP reads as the software bit ORed with the external line, but a
+ * CSRRS/CSRRC uses only the software bit (privileged spec, mip): setting
+ * SSIP while the line is high must not latch SEIP. */
+TEST(mip_seip_rmw_uses_software_bit)
+{
+    struct rvt t;
+    uint64_t v;
+    rvt_init(&t);
+    wr_rd(&t, MIE, 0); /* nothing is taken */
+    wr_rd(&t, MIDELEG, 0x222);
+    rv_hart_set_irq(t.h, RV_IRQ_S_EXT, 1);
+    CHECK(rd(&t, RV_PRIV_M, MIP, &v));
+    CHECK_EQ(v & 0x200, 0x200);
+    /* csrrs x3, mip, x1 (SSIP) with the line high: x3 shows the line */
+    t.h->x[1] = 0x2;
+    CHECK(run_at(&t, RV_PRIV_M, I_CSRRS(3, MIP, 1)));
+    CHECK_EQ(t.h->x[3] & 0x200, 0x200);
+    rv_hart_set_irq(t.h, RV_IRQ_S_EXT, 0);
+    CHECK(rd(&t, RV_PRIV_M, MIP, &v));
+    CHECK_EQ(v & 0x202, 0x002); /* SSIP set, SEIP followed the line */
+    /* the same for csrrc */
+    rv_hart_set_irq(t.h, RV_IRQ_S_EXT, 1);
+    CHECK(run_at(&t, RV_PRIV_M, I_CSRRC(0, MIP, 1)));
+    rv_hart_set_irq(t.h, RV_IRQ_S_EXT, 0);
+    CHECK(rd(&t, RV_PRIV_M, MIP, &v));
+    CHECK_EQ(v & 0x202, 0);
+    /* the software bit itself is set and cleared by csrrs/csrrc, and
+     * stays whatever the line does */
+    t.h->x[1] = 0x200;
+    CHECK(run_at(&t, RV_PRIV_M, I_CSRRS(0, MIP, 1)));
+    rv_hart_set_irq(t.h, RV_IRQ_S_EXT, 1);
+    rv_hart_set_irq(t.h, RV_IRQ_S_EXT, 0);
+    CHECK(rd(&t, RV_PRIV_M, MIP, &v));
+    CHECK_EQ(v & 0x200, 0x200);
+    rv_hart_set_irq(t.h, RV_IRQ_S_EXT, 1);
+    CHECK(run_at(&t, RV_PRIV_M, I_CSRRC(0, MIP, 1)));
+    CHECK(rd(&t, RV_PRIV_M, MIP, &v));
+    CHECK_EQ(v & 0x200, 0x200); /* the line is still high */
+    rv_hart_set_irq(t.h, RV_IRQ_S_EXT, 0);
+    CHECK(rd(&t, RV_PRIV_M, MIP, &v));
+    CHECK_EQ(v & 0x200, 0);
+    rvt_free(&t);
+}
+
 TEST(deleg_registers)
 {
     struct rvt t;
@@ -533,6 +577,7 @@ int main(void)
     RUN(mstatus_warl);
     RUN(sstatus_is_a_view);
     RUN(sie_sip_masked_by_mideleg);
+    RUN(mip_seip_rmw_uses_software_bit);
     RUN(deleg_registers);
     RUN(counters_gated);
     RUN(counters_count);

@@ -493,7 +493,17 @@ bool rv_csr_op(struct rv_hart *h, unsigned csr, unsigned op, uint64_t src,
         return false;
     }
     if (do_write) {
-        uint64_t nv = op == 1 ? src : op == 2 ? (v | src) : (v & ~src);
+        uint64_t base = v;
+        if (csr == 0x344) {
+            /* Privileged spec, mip: a CSRRS/CSRRC read-modify-write uses
+             * only the software-writable SEIP bit, not the external line
+             * it is ORed with on reads. Otherwise setting SSIP (OpenSBI
+             * does, to deliver an IPI) while the PLIC asserts SEIP would
+             * latch SEIP, and the hart would take external interrupts
+             * forever after the line dropped. */
+            base = (v & ~MIP_SEIP) | (h->mip & MIP_SEIP);
+        }
+        uint64_t nv = op == 1 ? src : op == 2 ? (base | src) : (base & ~src);
         csr_write(h, csr, nv);
     }
     *old = v;
