@@ -1237,6 +1237,10 @@ static void gpu_cd_events(void *opaque, uint32_t events)
     (void)events;
     dev_lock();
     gfx_cross_domain_dispatch(g->gfx);
+    /* A POLL fence that signalled has answered its held command: tell
+     * the guest, or an idle guest sees the answer only at its next
+     * unrelated interrupt. */
+    gpu_notify_ctrl(g);
     dev_unlock();
 }
 
