@@ -34,6 +34,18 @@
  * Each prints "virtgpu-ctx: ok NAME DETAILS" or "virtgpu-ctx: FAIL NAME:
  * WHY"; a point whose prerequisite failed prints FAIL too.  Then
  * "virtgpu-ctx: done"; the exit status is 0 only if every point passed.
+ *
+ * virtgpu-ctx --bench N [SIZE] measures the guest-to-compositor-to-guest
+ * round trip instead (bench/crossdomain.py): context_init, rings, cd_init
+ * and the HELLO as above (only failures printed), one untimed warm-up,
+ * then N round trips, each a SEND of SIZE bytes (default 64, at most
+ * 3744, the ring page less the RECEIVE header; not fenced, as a Wayland
+ * proxy sends) and fenced ring-1 POLLs until the whole echo has been
+ * RECEIVEd, timed with CLOCK_MONOTONIC from before the SEND to the last
+ * POLL's DRM event; the echo must equal the message (which differs from
+ * round to round).  It prints "virtgpu-ctx: bench n=N size=SIZE
+ * median_us=M p90_us=P min_us=A max_us=B" and exits 0, or prints a FAIL
+ * line and exits 1 (2 for bad usage).
  */
 
 #define _GNU_SOURCE
@@ -50,6 +62,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CAPSET_CROSS_DOMAIN           5
@@ -71,6 +84,9 @@
 
 #define HELLO "virtgpu-ctx-hello"
 #define PING  "virtgpu-ctx-ping"
+
+#define BENCH_DEFAULT_SIZE 64
+#define BENCH_MAX_N        1000000u
 
 /* The cross-domain wire structs (crosvm's cross_domain_protocol.rs; no
  * uapi header carries them). */
@@ -131,6 +147,10 @@ _Static_assert(sizeof(struct cd_poll) == 16, "wire size");
 _Static_assert(sizeof(struct cd_reqs) == 64, "wire size");
 _Static_assert(sizeof(struct cd_send_receive) == 352, "wire size");
 
+/* The most a SEND or RECEIVE carries: a one-page channel ring less the
+ * header (the host's limit too). */
+#define CD_MAX_PAYLOAD (PAGE - (uint32_t)sizeof(struct cd_send_receive))
+
 struct bo {
     uint32_t handle, res;
     uint64_t size;
@@ -139,11 +159,15 @@ struct bo {
 
 static int drm_fd = -1;
 static int failures;
+static bool quiet; /* --bench: no ok lines */
 
 static void ok(const char *name, const char *fmt, ...)
 {
     va_list ap;
 
+    if (quiet) {
+        return;
+    }
     printf("virtgpu-ctx: ok %s ", name);
     va_start(ap, fmt);
     vprintf(fmt, ap);
@@ -188,7 +212,9 @@ static int open_device(void)
         struct drm_version v = { .name_len = sizeof(name) - 1, .name = name };
         if (ioctl(fd, DRM_IOCTL_VERSION, &v) == 0 &&
             strcmp(name, "virtio_gpu") == 0) {
-            printf("virtgpu-ctx: device %s\n", paths[i]);
+            if (!quiet) {
+                printf("virtgpu-ctx: device %s\n", paths[i]);
+            }
             return fd;
         }
         close(fd);
@@ -396,13 +422,13 @@ static void cd_hdr(struct cd_header *h, uint8_t cmd, uint16_t size)
 
 /*
  * POLL on ring 1 with an out-fence; the fence fd must signal (the host
- * signals once a compositor message is in the channel ring), a
+ * signals once a compositor message is in the channel ring) and a
  * VIRTGPU_EVENT_FENCE_SIGNALED event must be readable on the DRM fd (ring
- * 1 is in POLL_RINGS_MASK) and the channel ring must hold a RECEIVE of
- * exactly want.  *event gets the event type.
+ * 1 is in POLL_RINGS_MASK).  *rc gets the channel ring's header (its
+ * payload follows it in the ring), *event the event type.
  */
-static bool poll_channel(const char *name, const struct bo *channel,
-                         const char *want, uint32_t *event)
+static bool poll_receive(const char *name, const struct bo *channel,
+                         struct cd_send_receive *rc, uint32_t *event)
 {
     struct cd_poll p;
     int fd, r;
@@ -430,8 +456,20 @@ static bool poll_channel(const char *name, const struct bo *channel,
         return fail(name, "bad DRM event type 0x%x length %u", ev.type,
                     ev.length);
     }
+    memcpy(rc, channel->map, sizeof(*rc));
+    *event = ev.type;
+    return true;
+}
+
+/* poll_receive, and the channel ring must hold a RECEIVE of exactly
+ * want. */
+static bool poll_channel(const char *name, const struct bo *channel,
+                         const char *want, uint32_t *event)
+{
     struct cd_send_receive rc;
-    memcpy(&rc, channel->map, sizeof(rc));
+    if (!poll_receive(name, channel, &rc, event)) {
+        return false;
+    }
     const char *data = (const char *)channel->map + sizeof(rc);
     if (rc.hdr.cmd != CD_CMD_RECEIVE || rc.num_identifiers != 0 ||
         rc.opaque_data_size != strlen(want) ||
@@ -439,11 +477,233 @@ static bool poll_channel(const char *name, const struct bo *channel,
         return fail(name, "channel ring: cmd=%u ids=%u size=%u data=%.20s",
                     rc.hdr.cmd, rc.num_identifiers, rc.opaque_data_size, data);
     }
-    *event = ev.type;
     return true;
 }
 
-int main(void)
+/* SEND n bytes (no identifiers) on the global timeline; with fenced, wait
+ * for its out-fence. */
+static bool cd_send(const char *name, const void *data, uint32_t n, bool fenced)
+{
+    static uint8_t m[PAGE];
+    struct cd_send_receive s;
+    int fd = -1, r;
+
+    if (n > CD_MAX_PAYLOAD) {
+        return fail(name, "%u bytes, at most %u", n, CD_MAX_PAYLOAD);
+    }
+    memset(&s, 0, sizeof(s));
+    cd_hdr(&s.hdr, CD_CMD_SEND, (uint16_t)(sizeof(s) + n));
+    s.opaque_data_size = n;
+    memcpy(m, &s, sizeof(s));
+    memcpy(m + sizeof(s), data, n);
+    uint32_t len = (uint32_t)sizeof(s) + n;
+    if (execbuf(m, len, -1, NULL, 0, fenced ? &fd : NULL) < 0) {
+        return fail(name, "EXECBUFFER: %s", strerror(errno));
+    }
+    if (fenced) {
+        r = fence_wait(fd, FENCE_TIMEOUT_MS);
+        if (r < 0) {
+            fail(name, "fence: %s", fence_err(r));
+        }
+        close(fd);
+        return r == 0;
+    }
+    return true;
+}
+
+/* The two rings: one GUEST page each, mapped. */
+static bool make_rings(struct bo *query, struct bo *channel)
+{
+    const char *why = "";
+
+    if (!create_blob(query, VIRTGPU_BLOB_MEM_GUEST,
+                     VIRTGPU_BLOB_FLAG_USE_MAPPABLE, PAGE, 0, &why) ||
+        !create_blob(channel, VIRTGPU_BLOB_MEM_GUEST,
+                     VIRTGPU_BLOB_FLAG_USE_MAPPABLE, PAGE, 0, &why)) {
+        return fail("rings", "%s: %s", why, strerror(errno));
+    }
+    memset(query->map, 0, PAGE);
+    memset(channel->map, 0, PAGE);
+    ok("rings", "query=res%u channel=res%u size=%u", query->res, channel->res,
+       PAGE);
+    return true;
+}
+
+/* INIT, fenced (global timeline: no RING_IDX). */
+static bool cross_domain_init(const struct bo *query, const struct bo *channel)
+{
+    /* INIT and a query in one buffer: the host steps through it by
+     * cmd_size and stops at the first error, so an answer in the query
+     * ring shows that INIT succeeded (the kernel reports no host errors
+     * to us). */
+    struct {
+        struct cd_init in;
+        struct cd_get_reqs q;
+    } b;
+    memset(&b, 0, sizeof(b));
+    cd_hdr(&b.in.hdr, CD_CMD_INIT, sizeof(b.in));
+    b.in.query_ring_id = query->res;
+    b.in.channel_ring_id = channel->res;
+    b.in.channel_type = CD_CHANNEL_WAYLAND;
+    cd_hdr(&b.q.hdr, CD_CMD_GET_IMAGE_REQUIREMENTS, sizeof(b.q));
+    b.q.width = 1;
+    b.q.height = 1;
+    b.q.drm_format = FOURCC_R8;
+    _Static_assert(sizeof(b) == 44, "two commands, no padding");
+    struct cd_reqs r1;
+    int fd, r;
+    if (execbuf(&b, sizeof(b), -1, NULL, 0, &fd) < 0) {
+        return fail("cd_init", "EXECBUFFER: %s", strerror(errno));
+    }
+    if ((r = fence_wait(fd, FENCE_TIMEOUT_MS)) < 0) {
+        fail("cd_init", "fence: %s", fence_err(r));
+        close(fd);
+        return false;
+    }
+    close(fd);
+    memcpy(&r1, query->map, sizeof(r1));
+    if (r1.strides[0] != 1 || r1.size != PAGE) {
+        return fail("cd_init",
+                    "INIT refused: no answer to the query after it "
+                    "(stride=%u size=%llu)",
+                    r1.strides[0], (unsigned long long)r1.size);
+    }
+    ok("cd_init", "query_ring=%u channel_ring=%u channel=wayland", query->res,
+       channel->res);
+    return true;
+}
+
+static double elapsed_us(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) * 1e6 +
+           (double)(b->tv_nsec - a->tv_nsec) / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * One round trip: SEND the size bytes of msg, then POLL until all of them
+ * have come back (the compositor's socket is a stream, so the echo may
+ * arrive in several RECEIVEs).  *done gets the time the last one was
+ * seen, before its bytes are compared.
+ */
+static bool round_trip(const struct bo *channel, const uint8_t *msg,
+                       uint32_t size, struct timespec *done)
+{
+    uint32_t got = 0;
+
+    if (!cd_send("bench", msg, size, false)) {
+        return false;
+    }
+    while (got < size) {
+        struct cd_send_receive rc;
+        uint32_t event;
+        if (!poll_receive("bench", channel, &rc, &event)) {
+            return false;
+        }
+        if (rc.hdr.cmd != CD_CMD_RECEIVE || rc.num_identifiers != 0 ||
+            rc.opaque_data_size == 0 || rc.opaque_data_size > size - got) {
+            return fail("bench",
+                        "channel ring after %u of %u bytes: cmd=%u ids=%u "
+                        "size=%u",
+                        got, size, rc.hdr.cmd, rc.num_identifiers,
+                        rc.opaque_data_size);
+        }
+        if (got + rc.opaque_data_size == size) {
+            clock_gettime(CLOCK_MONOTONIC, done);
+        }
+        const uint8_t *data = channel->map + sizeof(rc);
+        if (memcmp(data, msg + got, rc.opaque_data_size) != 0) {
+            return fail("bench",
+                        "echo differs from the message in bytes %u..%u of %u",
+                        got, got + rc.opaque_data_size - 1, size);
+        }
+        got += rc.opaque_data_size;
+    }
+    return true;
+}
+
+static bool parse_count(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v < 1 || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* virtgpu-ctx --bench N [SIZE] (argv[2], argv[3]): see the top. */
+static int bench(int argc, char **argv)
+{
+    struct bo query = { 0 }, channel = { 0 };
+    unsigned long n, size = BENCH_DEFAULT_SIZE;
+    uint32_t event = 0;
+
+    if (argc < 3 || argc > 4 || !parse_count(argv[2], BENCH_MAX_N, &n) ||
+        (argc == 4 && !parse_count(argv[3], CD_MAX_PAYLOAD, &size))) {
+        fail("bench",
+             "usage: virtgpu-ctx --bench N [SIZE] (1 <= N <= %u, "
+             "1 <= SIZE <= %u)",
+             BENCH_MAX_N, CD_MAX_PAYLOAD);
+        return 2;
+    }
+    quiet = true;
+    drm_fd = open_device();
+    if (drm_fd < 0) {
+        fail("open", "no virtio_gpu DRM device");
+        return 1;
+    }
+    /* The HELLO the compositor sends on connect comes first. */
+    if (!check_context_init() || !make_rings(&query, &channel) ||
+        !cross_domain_init(&query, &channel) ||
+        !poll_channel("hello", &channel, HELLO, &event)) {
+        return 1;
+    }
+
+    uint8_t *msg = malloc(size);
+    double *us = malloc(n * sizeof(*us));
+    if (!msg || !us) {
+        fail("bench", "out of memory");
+        return 1;
+    }
+    /* Round 0 is the untimed warm-up.  Each round's message differs, so a
+     * stale or repeated echo cannot match. */
+    for (unsigned long i = 0; i <= n; i++) {
+        struct timespec t0, t1;
+        for (unsigned long j = 0; j < size; j++) {
+            msg[j] = (uint8_t)(i * 167u + j * 13u + 1u);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (!round_trip(&channel, msg, (uint32_t)size, &t1)) {
+            fail("bench", "round trip %lu of %lu", i, n);
+            return 1;
+        }
+        if (i > 0) {
+            us[i - 1] = elapsed_us(&t0, &t1);
+        }
+    }
+    qsort(us, n, sizeof(*us), cmp_double);
+    /* The median, and the 90th percentile by nearest rank. */
+    double median = n % 2 ? us[n / 2] : (us[n / 2 - 1] + us[n / 2]) / 2;
+    double p90 = us[(9 * n + 9) / 10 - 1];
+    printf("virtgpu-ctx: bench n=%lu size=%lu median_us=%.1f p90_us=%.1f "
+           "min_us=%.1f max_us=%.1f\n",
+           n, size, median, p90, us[0], us[n - 1]);
+    fflush(stdout);
+    free(msg);
+    free(us);
+    return 0;
+}
+
+/* Without arguments: every point at the top, one line each. */
+static int check_all(void)
 {
     struct bo query = { 0 }, channel = { 0 }, host = { 0 }, guest = { 0 };
     const char *why = "";
@@ -452,7 +712,6 @@ int main(void)
     struct cd_reqs reqs;
     int fd;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
     drm_fd = open_device();
     if (drm_fd < 0) {
         fail("open", "no virtio_gpu DRM device");
@@ -464,65 +723,16 @@ int main(void)
     check_get_caps();
     have_ctx = check_context_init();
 
-    /* The two rings: one GUEST page each, mapped. */
     if (!have_ctx) {
         fail("rings", "no context");
-    } else if (!create_blob(&query, VIRTGPU_BLOB_MEM_GUEST,
-                            VIRTGPU_BLOB_FLAG_USE_MAPPABLE, PAGE, 0, &why) ||
-               !create_blob(&channel, VIRTGPU_BLOB_MEM_GUEST,
-                            VIRTGPU_BLOB_FLAG_USE_MAPPABLE, PAGE, 0, &why)) {
-        fail("rings", "%s: %s", why, strerror(errno));
     } else {
-        memset(query.map, 0, PAGE);
-        memset(channel.map, 0, PAGE);
-        have_rings = true;
-        ok("rings", "query=res%u channel=res%u size=%u", query.res, channel.res,
-           PAGE);
+        have_rings = make_rings(&query, &channel);
     }
 
-    /* INIT, fenced (global timeline: no RING_IDX). */
     if (!have_rings) {
         fail("cd_init", "no rings");
     } else {
-        /* INIT and a query in one buffer: the host steps through it by
-         * cmd_size and stops at the first error, so an answer in the
-         * query ring shows that INIT succeeded (the kernel reports no
-         * host errors to us). */
-        struct {
-            struct cd_init in;
-            struct cd_get_reqs q;
-        } b;
-        memset(&b, 0, sizeof(b));
-        cd_hdr(&b.in.hdr, CD_CMD_INIT, sizeof(b.in));
-        b.in.query_ring_id = query.res;
-        b.in.channel_ring_id = channel.res;
-        b.in.channel_type = CD_CHANNEL_WAYLAND;
-        cd_hdr(&b.q.hdr, CD_CMD_GET_IMAGE_REQUIREMENTS, sizeof(b.q));
-        b.q.width = 1;
-        b.q.height = 1;
-        b.q.drm_format = FOURCC_R8;
-        _Static_assert(sizeof(b) == 44, "two commands, no padding");
-        struct cd_reqs r1;
-        int r;
-        if (execbuf(&b, sizeof(b), -1, NULL, 0, &fd) < 0) {
-            fail("cd_init", "EXECBUFFER: %s", strerror(errno));
-        } else if ((r = fence_wait(fd, FENCE_TIMEOUT_MS)) < 0) {
-            fail("cd_init", "fence: %s", fence_err(r));
-            close(fd);
-        } else {
-            close(fd);
-            memcpy(&r1, query.map, sizeof(r1));
-            if (r1.strides[0] != 1 || r1.size != PAGE) {
-                fail("cd_init",
-                     "INIT refused: no answer to the query after it "
-                     "(stride=%u size=%llu)",
-                     r1.strides[0], (unsigned long long)r1.size);
-            } else {
-                have_init = true;
-                ok("cd_init", "query_ring=%u channel_ring=%u channel=wayland",
-                   query.res, channel.res);
-            }
-        }
+        have_init = cross_domain_init(&query, &channel);
     }
 
     /* GET_IMAGE_REQUIREMENTS on ring 0 with the query bo, then WAIT. */
@@ -665,31 +875,27 @@ int main(void)
     /* SEND a message to the compositor, which echoes it back. */
     if (!have_init) {
         fail("send", "no INIT");
-    } else {
-        static uint8_t m[sizeof(struct cd_send_receive) + sizeof(PING) - 1];
-        struct cd_send_receive s;
-        memset(&s, 0, sizeof(s));
-        cd_hdr(&s.hdr, CD_CMD_SEND, sizeof(m));
-        s.opaque_data_size = sizeof(PING) - 1;
-        memcpy(m, &s, sizeof(s));
-        memcpy(m + sizeof(s), PING, sizeof(PING) - 1);
-        int r;
-        if (execbuf(m, sizeof(m), -1, NULL, 0, &fd) < 0) {
-            fail("send", "EXECBUFFER: %s", strerror(errno));
-        } else if ((r = fence_wait(fd, FENCE_TIMEOUT_MS)) < 0) {
-            fail("send", "fence: %s", fence_err(r));
-            close(fd);
-        } else {
-            close(fd);
-            uint32_t event = 0;
-            if (poll_channel("send", &channel, PING, &event)) {
-                ok("send", "\"%s\" %zu bytes, echoed back", PING,
-                   sizeof(PING) - 1);
-            }
+    } else if (cd_send("send", PING, sizeof(PING) - 1, true)) {
+        uint32_t event = 0;
+        if (poll_channel("send", &channel, PING, &event)) {
+            ok("send", "\"%s\" %zu bytes, echoed back", PING, sizeof(PING) - 1);
         }
     }
 
     printf("virtgpu-ctx: done\n");
     fflush(stdout);
     return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "--bench") == 0) {
+        return bench(argc, argv);
+    }
+    if (argc > 1) {
+        fprintf(stderr, "usage: virtgpu-ctx [--bench N [SIZE]]\n");
+        return 2;
+    }
+    return check_all();
 }
