@@ -18,8 +18,14 @@
  * contexts, async signals, context destroy; a reset with fences that
  * never signal (no completion, no leaked fd, the device works again);
  * the VIRTIO_GPU_RESP_ERR_* answers for bad ids, maps and sizes; and the
- * shared virtio conformance suite. Not here: the cross-domain protocol
- * (tests/unit, tests/fuzz), a real guest (tests/functional).
+ * shared virtio conformance suite. With the cross-domain context type
+ * (capset 5) and a fake compositor (a listening unix socket in a
+ * temporary directory): CTX_CREATE, two GUEST ring blobs, INIT over
+ * SUBMIT_3D, a POLL fenced on ring 1 held until the compositor writes,
+ * then answered from the main loop (gpu_cd_events) with the interrupt
+ * raised and the RECEIVE in the channel ring. Not here: the rest of the
+ * cross-domain protocol (tests/unit, tests/fuzz), a real guest
+ * (tests/functional).
  */
 #include <dirent.h>
 #include <endian.h>
@@ -27,13 +33,18 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_mmio.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "board/board.h"
 #include "core/error.h"
 #include "core/loop.h"
 #include "core/options.h"
+#include "gfx/cross_domain.h"
 #include "gfx/gfx.h"
 #include "gfx/test_component.h"
 #include "harness.h"
@@ -102,12 +113,11 @@ static void driver_init(void)
     vd_driver_ok(d);
 }
 
-static void setup(void)
+static void setup_conf(const struct virtio_gpu_conf *conf)
 {
     struct error err = { 0 };
-    struct virtio_gpu_conf conf = default_conf();
     CHECK(vd_ram(&mem) == 0);
-    gpu = virtio_gpu_new(&mem, &conf, &err);
+    gpu = virtio_gpu_new(&mem, conf, &err);
     CHECK(gpu != NULL);
     d = virtio_gpu_vdev(gpu);
     /* As the virt board does: the region as RAM-like guest memory. */
@@ -117,6 +127,12 @@ static void setup(void)
     CHECK_EQ(size, HV_SIZE);
     CHECK_EQ(mem_add_block_host(&mem, HV_GPA, size, hv, "hostmem", &err), 0);
     driver_init();
+}
+
+static void setup(void)
+{
+    struct virtio_gpu_conf conf = default_conf();
+    setup_conf(&conf);
 }
 
 static void teardown(void)
@@ -1470,6 +1486,172 @@ TEST(reset_with_held_fences)
     CHECK_EQ(open_fds(), fds_start);
 }
 
+/* ---- cross-domain through the device ---- */
+
+#define CD_CTX         1u
+#define CD_QUERY       20u
+#define CD_CHANNEL     21u
+#define CD_QUERY_GPA   BACK_GPA
+#define CD_CHANNEL_GPA (BACK_GPA + PAGE)
+
+static void quit_cb(void *opaque)
+{
+    (void)opaque;
+    loop_quit();
+}
+
+/* Run the main loop (its fd callbacks, gpu_cd_events among them) for
+ * about ms milliseconds, as swede's main thread does. */
+static void run_loop_for(unsigned ms)
+{
+    struct loop_timer *t = loop_timer_new(quit_cb, NULL);
+    CHECK(t != NULL);
+    loop_timer_arm(t, loop_now_ns() + ms * 1000000ull);
+    loop_run();
+    loop_timer_free(t);
+}
+
+/* Post (not kick) a SUBMIT_3D of one cross-domain command of size
+ * bytes, with header h. */
+static uint16_t post_cd(struct virtio_gpu_ctrl_hdr h, const void *c,
+                        uint32_t size)
+{
+    uint8_t buf[REQ_SLOT];
+    struct virtio_gpu_cmd_submit s = { .hdr = h, .size = htole32(size) };
+    s.hdr.type = htole32(VIRTIO_GPU_CMD_SUBMIT_3D);
+    CHECK(sizeof(s) + size <= sizeof(buf));
+    memcpy(buf, &s, sizeof(s));
+    memcpy(buf + sizeof(s), c, size);
+    return post(buf, (uint32_t)(sizeof(s) + size),
+                sizeof(struct virtio_gpu_ctrl_hdr));
+}
+
+/* What Linux's virtqueue_enable_cb() does with VIRTIO_RING_F_EVENT_IDX
+ * (the device offers it) once the driver has taken every completion:
+ * used_event = the last used index seen, asking for an interrupt on the
+ * next completion. */
+static void enable_cb(void)
+{
+    uint16_t ev = htole16(ctrlq.last_used);
+    CHECK_EQ(mem_write(&mem, ctrlq.avail + 4 + 2ull * ctrlq.num, &ev, 2), 0);
+}
+
+static uint32_t isr(void)
+{
+    dev_lock();
+    uint32_t v = d->isr;
+    dev_unlock();
+    return v;
+}
+
+/* A Wayland guest's first steps with a cross-domain context (as
+ * sommelier or wayland-proxy-virtwl through the Linux driver): the
+ * compositor's message answers the guest's POLL from the main loop, and
+ * the guest is interrupted for it. Regression: gpu_cd_events() pushed
+ * the POLL's answer but raised no interrupt, so an idle guest saw it
+ * only at its next unrelated one. */
+TEST(cross_domain_poll)
+{
+    unsigned fds_start = open_fds();
+    char dir[] = "/tmp/swede-gpu-cd-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[64];
+    snprintf(path, sizeof(path), "%s/wayland-0", dir);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    CHECK(strlen(path) < sizeof(sa.sun_path));
+    strcpy(sa.sun_path, path);
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(lfd >= 0);
+    CHECK_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    CHECK_EQ(listen(lfd, 4), 0);
+
+    struct virtio_gpu_conf conf = default_conf();
+    conf.capset_mask = 1ull << VIRTIO_GPU_CAPSET_CROSS_DOMAIN;
+    conf.wayland_socket_path = path;
+    setup_conf(&conf);
+
+    /* The context and its two rings: GUEST blobs, a page each, attached
+     * (the driver attaches a context's objects when they are made). */
+    CHECK_EQ(ctx_create(CD_CTX, VIRTIO_GPU_CAPSET_CROSS_DOMAIN, "wl"), OK);
+    static const uint8_t zero[2 * PAGE];
+    CHECK_EQ(mem_write(&mem, CD_QUERY_GPA, zero, sizeof(zero)), 0);
+    struct entry q = { CD_QUERY_GPA, PAGE }, ch = { CD_CHANNEL_GPA, PAGE };
+    CHECK_EQ(create_blob(CD_CTX, CD_QUERY, VIRTIO_GPU_BLOB_MEM_GUEST, MAPPABLE,
+                         PAGE, &q, 1),
+             OK);
+    CHECK_EQ(create_blob(CD_CTX, CD_CHANNEL, VIRTIO_GPU_BLOB_MEM_GUEST,
+                         MAPPABLE, PAGE, &ch, 1),
+             OK);
+    CHECK_EQ(attach_ctx(CD_CTX, CD_QUERY), OK);
+    CHECK_EQ(attach_ctx(CD_CTX, CD_CHANNEL), OK);
+
+    /* INIT on the Wayland channel: the device connects to the
+     * compositor. */
+    struct cross_domain_init in = {
+        .hdr = { .cmd = CROSS_DOMAIN_CMD_INIT,
+                 .cmd_size = htole16(sizeof(in)) },
+        .query_ring_id = htole32(CD_QUERY),
+        .channel_ring_id = htole32(CD_CHANNEL),
+        .channel_type = htole32(CROSS_DOMAIN_CHANNEL_TYPE_WAYLAND),
+    };
+    uint16_t hi = post_cd(hdr(0, CD_CTX), &in, sizeof(in));
+    kick();
+    CHECK_EQ(next_used(NULL), hi);
+    CHECK_EQ(le32toh(resp_hdr(hi).type), OK);
+    CHECK_EQ(next_used(NULL), -1);
+    int comp = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    CHECK(comp >= 0);
+
+    /* POLL fenced on ring 1: answered only when a host event comes. */
+    struct cross_domain_poll pl = {
+        .hdr = { .cmd = CROSS_DOMAIN_CMD_POLL,
+                 .cmd_size = htole16(sizeof(pl)) },
+    };
+    uint16_t hp = post_cd(fenced(0, CD_CTX, CROSS_DOMAIN_CHANNEL_RING, 42), &pl,
+                          sizeof(pl));
+    kick();
+    CHECK_EQ(next_used(NULL), -1);
+    /* The guest has taken its interrupts, asks for the next one and goes
+     * idle. Nothing from the compositor: the loop leaves the POLL
+     * waiting. */
+    CHECK(d->driver_features & (1ull << VIRTIO_RING_F_EVENT_IDX));
+    enable_cb();
+    dev_lock();
+    d->isr = 0;
+    dev_unlock();
+    run_loop_for(20);
+    CHECK_EQ(next_used(NULL), -1);
+    CHECK_EQ(isr(), 0);
+
+    /* The compositor speaks; only the main loop is running. */
+    static const char msg[] = "wl-hello";
+    CHECK_EQ(send(comp, msg, sizeof(msg), MSG_NOSIGNAL), (ssize_t)sizeof(msg));
+    run_loop_for(50);
+    expect_done(&hp, (uint64_t[]){ 42 },
+                (uint8_t[]){ CROSS_DOMAIN_CHANNEL_RING }, 1);
+    CHECK_EQ(le32toh(resp_hdr(hp).ctx_id), CD_CTX);
+    CHECK_EQ(next_used(NULL), -1);
+    /* The interrupt that tells the guest. */
+    CHECK(isr() & VIRTIO_MMIO_INT_VRING);
+    /* The message, as a RECEIVE at the start of the channel ring. */
+    struct cross_domain_send_receive r;
+    CHECK_EQ(mem_read(&mem, CD_CHANNEL_GPA, &r, sizeof(r)), 0);
+    CHECK_EQ(r.hdr.cmd, CROSS_DOMAIN_CMD_RECEIVE);
+    CHECK_EQ(le16toh(r.hdr.cmd_size), sizeof(r) + sizeof(msg));
+    CHECK_EQ(le32toh(r.num_identifiers), 0);
+    CHECK_EQ(le32toh(r.opaque_data_size), sizeof(msg));
+    char got[sizeof(msg)] = { 0 };
+    CHECK_EQ(mem_read(&mem, CD_CHANNEL_GPA + sizeof(r), got, sizeof(got)), 0);
+    CHECK(memcmp(got, msg, sizeof(msg)) == 0);
+
+    teardown();
+    close(comp);
+    close(lfd);
+    unlink(path);
+    CHECK_EQ(rmdir(dir), 0);
+    CHECK_EQ(open_fds(), fds_start);
+}
+
 /* ---- conformance ---- */
 
 static struct virtio_dev *conf_create(struct mem_map *m, void *arg)
@@ -1528,6 +1710,7 @@ int main(void)
     RUN(fences);
     RUN(fence_errors);
     RUN(reset_with_held_fences);
+    RUN(cross_domain_poll);
     RUN(conformance);
     HARNESS_END();
 }
