@@ -10,8 +10,8 @@
  * ucontext with the sigcontext of arch/riscv/kernel/signal.c) on the guest
  * stack and returning through a trampoline to rt_sigreturn. Guest faults
  * (page faults, illegal instructions, EBREAK) become SIGSEGV, SIGILL and
- * SIGTRAP. Not done: the window between checking for signals and entering
- * a blocking system call (QEMU's safe_syscall), and restart_syscall.
+ * SIGTRAP. A signal the guest takes also stops a blocking system call
+ * from starting (safe_syscall.h). Not done: restart_syscall.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,7 +55,6 @@ static bool sync_sig(int sig)
 static void host_handler(int sig, siginfo_t *si, void *uc)
 {
     struct uthread *t = ut_self;
-    (void)uc;
 
     if (!t) {
         return;
@@ -73,6 +72,11 @@ static void host_handler(int sig, siginfo_t *si, void *uc)
     }
     t->info[sig] = *si;
     atomic_fetch_or(&t->pending, 1ull << (sig - 1));
+    if (!((t->sigmask >> (sig - 1)) & 1)) {
+        /* The guest takes it: a blocking call about to start must not. */
+        t->sig_flag = 1;
+        user_safe_syscall_interrupted(uc);
+    }
     rv_user_kick(t->cpu);
 }
 

@@ -76,6 +76,20 @@ static int64_t ret_errno(long r)
 
 #define HOST(nr, ...) ret_errno(syscall(nr, __VA_ARGS__))
 
+/* A call that may block: not started while a guest signal is pending
+ * (safe_syscall.h); -USER_ERESTART makes syscall_do() restart it. */
+static int64_t safe_call(long nr, long a1, long a2, long a3, long a4, long a5,
+                         long a6)
+{
+    struct uthread *t = ut_self;
+    t->sig_flag = sig_next_pending(t) != 0;
+    return user_safe_syscall(&t->sig_flag, nr, a1, a2, a3, a4, a5, a6);
+}
+#define SAFE_(nr, a1, a2, a3, a4, a5, a6, ...)                                \
+    safe_call(nr, (long)(a1), (long)(a2), (long)(a3), (long)(a4), (long)(a5), \
+              (long)(a6))
+#define SAFE(nr, ...) SAFE_(nr, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
+
 /*
  * Guest pointers handed to the host kernel (docs/user.md "System calls")
  * must lie in pages the guest owns with the access the kernel needs
@@ -216,7 +230,7 @@ static int64_t iov_copy(uint64_t iov, uint64_t cnt, bool write,
         if (n_ < 0) {                                       \
             return n_;                                      \
         }                                                   \
-        return HOST(nr, a[0], h_, a[2], __VA_ARGS__);       \
+        return SAFE(nr, a[0], h_, a[2], __VA_ARGS__);       \
     } while (0)
 
 /* A msghdr and what it points to: name, iovecs, control data. recvmsg
@@ -660,7 +674,7 @@ static int64_t do_epoll_pwait(int ep, uint64_t evs, int max, int timeout,
     if (!e) {
         return -ENOMEM;
     }
-    r = HOST(SYS_epoll_pwait, ep, e, max, timeout, mask, masksz);
+    r = SAFE(SYS_epoll_pwait, ep, e, max, timeout, mask, masksz);
     for (int64_t i = 0; i < r; i++) {
         struct target_epoll_event *g = (void *)(uintptr_t)evs;
         g[i].events = e[i].events;
@@ -831,20 +845,20 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
         return HOST(SYS_close_range, a[0], a[1], a[2]);
     case TARGET_NR_read:
         NEED(wr(a[1], rw_len(a[2])));
-        return HOST(SYS_read, a[0], a[1], a[2]);
+        return SAFE(SYS_read, a[0], a[1], a[2]);
     case TARGET_NR_write:
         NEED(rd(a[1], rw_len(a[2])));
-        return HOST(SYS_write, a[0], a[1], a[2]);
+        return SAFE(SYS_write, a[0], a[1], a[2]);
     case TARGET_NR_readv:
         IOV_CALL(SYS_readv, true, 0);
     case TARGET_NR_writev:
         IOV_CALL(SYS_writev, false, 0);
     case TARGET_NR_pread64:
         NEED(wr(a[1], rw_len(a[2])));
-        return HOST(SYS_pread64, a[0], a[1], a[2], a[3]);
+        return SAFE(SYS_pread64, a[0], a[1], a[2], a[3]);
     case TARGET_NR_pwrite64:
         NEED(rd(a[1], rw_len(a[2])));
-        return HOST(SYS_pwrite64, a[0], a[1], a[2], a[3]);
+        return SAFE(SYS_pwrite64, a[0], a[1], a[2], a[3]);
     case TARGET_NR_preadv:
         IOV_CALL(SYS_preadv, true, a[3], a[4]);
     case TARGET_NR_pwritev:
@@ -956,7 +970,7 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
         NEED(fcntl_ok(a[1], a[2]));
         return HOST(SYS_fcntl, a[0], a[1], a[2]);
     case TARGET_NR_flock:
-        return HOST(SYS_flock, a[0], a[1]);
+        return SAFE(SYS_flock, a[0], a[1]);
     case TARGET_NR_ioctl:
         NEED(ioctl_ok(a[1], a[2]));
         return HOST(SYS_ioctl, a[0], a[1], a[2]);
@@ -1003,10 +1017,10 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
          * there: reading the timeout is what counts. */
         NEED(wr(a[0], (uint64_t)(uint32_t)a[1] * 8) && rd(a[2], 16));
         NEED(a[4] != 8 || rd(a[3], 8));
-        return HOST(SYS_ppoll, a[0], a[1], a[2], a[3], a[4]);
+        return SAFE(SYS_ppoll, a[0], a[1], a[2], a[3], a[4]);
     case TARGET_NR_pselect6:
         NEED(pselect_ok(a));
-        return HOST(SYS_pselect6, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return SAFE(SYS_pselect6, a[0], a[1], a[2], a[3], a[4], a[5]);
     case TARGET_NR_epoll_create1:
         return HOST(SYS_epoll_create1, a[0]);
     case TARGET_NR_epoll_ctl:
@@ -1055,10 +1069,10 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
         return HOST(SYS_clock_getres, a[0], a[1]);
     case TARGET_NR_clock_nanosleep:
         NEED(rd(a[2], 16) && wr(a[3], 16));
-        return HOST(SYS_clock_nanosleep, a[0], a[1], a[2], a[3]);
+        return SAFE(SYS_clock_nanosleep, a[0], a[1], a[2], a[3]);
     case TARGET_NR_nanosleep:
         NEED(rd(a[0], 16) && wr(a[1], 16));
-        return HOST(SYS_nanosleep, a[0], a[1]);
+        return SAFE(SYS_nanosleep, a[0], a[1]);
     case TARGET_NR_gettimeofday:
         NEED(wr(a[0], 16) && wr(a[1], 8));
         return HOST(SYS_gettimeofday, a[0], a[1]);
@@ -1167,10 +1181,10 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
         return HOST(SYS_getrandom, a[0], a[1], a[2]);
     case TARGET_NR_wait4:
         NEED(wr(a[1], 4) && wr(a[3], sizeof(struct rusage)));
-        return HOST(SYS_wait4, a[0], a[1], a[2], a[3]);
+        return SAFE(SYS_wait4, a[0], a[1], a[2], a[3]);
     case TARGET_NR_waitid:
         NEED(wr(a[2], sizeof(siginfo_t)) && wr(a[4], sizeof(struct rusage)));
-        return HOST(SYS_waitid, a[0], a[1], a[2], a[3], a[4]);
+        return SAFE(SYS_waitid, a[0], a[1], a[2], a[3], a[4]);
     case TARGET_NR_clone:
         /* riscv64: flags, newsp, parent_tid, tls, child_tid. */
         return thread_clone(t, a[0], a[1], a[2], a[3], a[4]);
@@ -1186,7 +1200,7 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
         return t->tid;
     case TARGET_NR_futex:
         NEED(futex_ok(a));
-        return HOST(SYS_futex, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return SAFE(SYS_futex, a[0], a[1], a[2], a[3], a[4], a[5]);
     case TARGET_NR_set_robust_list:
         return HOST(SYS_set_robust_list, a[0], a[1]);
     case TARGET_NR_get_robust_list:
@@ -1211,7 +1225,7 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
     case TARGET_NR_rt_sigtimedwait:
         NEED(a[3] != 8 || rd(a[0], 8));
         NEED(wr(a[1], sizeof(siginfo_t)) && rd(a[2], 16));
-        return HOST(SYS_rt_sigtimedwait, a[0], a[1], a[2], a[3]);
+        return SAFE(SYS_rt_sigtimedwait, a[0], a[1], a[2], a[3]);
     case TARGET_NR_rt_sigqueueinfo:
         NEED(rd(a[2], sizeof(siginfo_t)));
         return HOST(SYS_rt_sigqueueinfo, a[0], a[1], a[2]);
@@ -1239,13 +1253,13 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
         return HOST(SYS_listen, a[0], a[1]);
     case TARGET_NR_accept:
         NEED(addr_out_ok(a[1], a[2]));
-        return HOST(SYS_accept, a[0], a[1], a[2]);
+        return SAFE(SYS_accept, a[0], a[1], a[2]);
     case TARGET_NR_accept4:
         NEED(addr_out_ok(a[1], a[2]));
-        return HOST(SYS_accept4, a[0], a[1], a[2], a[3]);
+        return SAFE(SYS_accept4, a[0], a[1], a[2], a[3]);
     case TARGET_NR_connect:
         NEED(addr_in_ok(a[1], a[2]));
-        return HOST(SYS_connect, a[0], a[1], a[2]);
+        return SAFE(SYS_connect, a[0], a[1], a[2]);
     case TARGET_NR_getsockname:
         NEED(addr_out_ok(a[1], a[2]));
         return HOST(SYS_getsockname, a[0], a[1], a[2]);
@@ -1254,10 +1268,10 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
         return HOST(SYS_getpeername, a[0], a[1], a[2]);
     case TARGET_NR_sendto:
         NEED(rd(a[1], rw_len(a[2])) && addr_in_ok(a[4], a[5]));
-        return HOST(SYS_sendto, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return SAFE(SYS_sendto, a[0], a[1], a[2], a[3], a[4], a[5]);
     case TARGET_NR_recvfrom:
         NEED(wr(a[1], rw_len(a[2])) && addr_out_ok(a[4], a[5]));
-        return HOST(SYS_recvfrom, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return SAFE(SYS_recvfrom, a[0], a[1], a[2], a[3], a[4], a[5]);
     case TARGET_NR_setsockopt:
         NEED((int)a[4] < 0 || rd(a[3], (uint32_t)a[4]));
         return HOST(SYS_setsockopt, a[0], a[1], a[2], a[3], a[4]);
@@ -1268,10 +1282,10 @@ static int64_t dispatch(struct uthread *t, uint64_t nr, const uint64_t *a)
         return HOST(SYS_shutdown, a[0], a[1]);
     case TARGET_NR_sendmsg:
         NEED(msg_ok(a[1], false));
-        return HOST(SYS_sendmsg, a[0], a[1], a[2]);
+        return SAFE(SYS_sendmsg, a[0], a[1], a[2]);
     case TARGET_NR_recvmsg:
         NEED(msg_ok(a[1], true));
-        return HOST(SYS_recvmsg, a[0], a[1], a[2]);
+        return SAFE(SYS_recvmsg, a[0], a[1], a[2]);
     case TARGET_NR_sendmmsg: {
         uint64_t n = (uint32_t)a[2] > UIO_MAXIOV ? UIO_MAXIOV : (uint32_t)a[2];
         NEED(mmsg_ok(a[1], n, false));
@@ -1305,6 +1319,11 @@ void syscall_do(struct uthread *t)
 
     *t->r.pc += 4;
     r = dispatch(t, nr, a);
+    if (r == -USER_ERESTART) {
+        /* A signal came first: deliver it, then make the call afresh. */
+        *t->r.pc -= 4;
+        return;
+    }
     if (nr == TARGET_NR_rt_sigreturn) {
         if (uproc.opt.strace) {
             strace_log("rt_sigreturn() = <restored>");

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "cpu/riscv/rv.h"
+#include "user/safe_syscall.h"
 
 #define TARGET_NSIG  64
 #define TARGET_PAGE  4096ull
@@ -43,6 +44,9 @@ struct uthread {
     uint32_t ss_flags;
     unsigned map_gen; /* user_map_gen seen by this thread's TLB */
     bool in_guest;    /* host SIGSEGV here is the guest's */
+    /* Non-zero when a signal the guest takes is pending: a blocking call
+     * made with user_safe_syscall() then does not start. */
+    volatile int sig_flag;
     sigjmp_buf fault_jmp;
 };
 
