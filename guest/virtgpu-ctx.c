@@ -420,6 +420,20 @@ static void cd_hdr(struct cd_header *h, uint8_t cmd, uint16_t size)
     h->cmd_size = size;
 }
 
+/* A GET_IMAGE_REQUIREMENTS command. */
+static struct cd_get_reqs cd_reqs_cmd(uint32_t width, uint32_t height,
+                                      uint32_t drm_format, uint32_t flags)
+{
+    struct cd_get_reqs q;
+    memset(&q, 0, sizeof(q));
+    cd_hdr(&q.hdr, CD_CMD_GET_IMAGE_REQUIREMENTS, sizeof(q));
+    q.width = width;
+    q.height = height;
+    q.drm_format = drm_format;
+    q.flags = flags;
+    return q;
+}
+
 /*
  * POLL on ring 1 with an out-fence; the fence fd must signal (the host
  * signals once a compositor message is in the channel ring) and a
@@ -545,10 +559,7 @@ static bool cross_domain_init(const struct bo *query, const struct bo *channel)
     b.in.query_ring_id = query->res;
     b.in.channel_ring_id = channel->res;
     b.in.channel_type = CD_CHANNEL_WAYLAND;
-    cd_hdr(&b.q.hdr, CD_CMD_GET_IMAGE_REQUIREMENTS, sizeof(b.q));
-    b.q.width = 1;
-    b.q.height = 1;
-    b.q.drm_format = FOURCC_R8;
+    b.q = cd_reqs_cmd(1, 1, FOURCC_R8, 0);
     _Static_assert(sizeof(b) == 44, "two commands, no padding");
     struct cd_reqs r1;
     int fd, r;
@@ -740,12 +751,8 @@ static int check_all(void)
         fail("image_reqs", "no INIT");
         fail("wait", "no INIT");
     } else {
-        struct cd_get_reqs q;
-        cd_hdr(&q.hdr, CD_CMD_GET_IMAGE_REQUIREMENTS, sizeof(q));
-        q.width = 10;
-        q.height = 10;
-        q.drm_format = FOURCC_XR24;
-        q.flags = GBM_LINEAR | GBM_SCANOUT;
+        struct cd_get_reqs q =
+            cd_reqs_cmd(10, 10, FOURCC_XR24, GBM_LINEAR | GBM_SCANOUT);
         uint32_t bos[1] = { query.handle };
         memset(query.map, 0, PAGE);
         if (execbuf(&q, sizeof(q), QUERY_RING, bos, 1, NULL) < 0) {
@@ -831,12 +838,7 @@ static int check_all(void)
     if (!have_init) {
         fail("fence_ring0", "no INIT");
     } else {
-        struct cd_get_reqs q;
-        cd_hdr(&q.hdr, CD_CMD_GET_IMAGE_REQUIREMENTS, sizeof(q));
-        q.width = 64;
-        q.height = 64;
-        q.drm_format = FOURCC_XR24;
-        q.flags = GBM_LINEAR;
+        struct cd_get_reqs q = cd_reqs_cmd(64, 64, FOURCC_XR24, GBM_LINEAR);
         memset(query.map, 0, PAGE);
         int r;
         if (execbuf(&q, sizeof(q), QUERY_RING, NULL, 0, &fd) < 0) {

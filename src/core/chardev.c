@@ -88,8 +88,7 @@ struct chardev {
     /* Input side, main-loop thread only. */
     int in_fd;          /* -1: no input */
     bool in_watched;    /* in_fd registered with the loop */
-    bool in_polled;     /* registered and EPOLLIN requested */
-    uint32_t in_events; /* the events registered for in_fd */
+    uint32_t in_events; /* registered: EPOLLIN while polled, EPOLLOUT */
     bool in_no_epoll;   /* stdin is a regular file: read without polling */
     bool in_eof;
     bool started; /* chardev_set_receiver was called */
@@ -682,7 +681,12 @@ static void chardev_set_polling(struct chardev *chr, bool in_on)
     if (ev != chr->in_events && loop_mod_fd(chr->in_fd, ev) == 0) {
         chr->in_events = ev;
     }
-    chr->in_polled = (chr->in_events & EPOLLIN) != 0;
+}
+
+/* Whether EPOLLIN is registered (input is being polled). */
+static bool chardev_in_polled(const struct chardev *chr)
+{
+    return (chr->in_events & EPOLLIN) != 0;
 }
 
 /* Main loop: send queued output as far as the socket takes it. */
@@ -727,7 +731,7 @@ static void chardev_out_arm(void *opaque)
     chr->outq_armed = false;
     pthread_mutex_unlock(&chr->out_lock);
     chardev_out_flush(chr);
-    chardev_set_polling(chr, chr->in_polled);
+    chardev_set_polling(chr, chardev_in_polled(chr));
 }
 
 /* Hand pending bytes to the receiver as far as it has room. */
@@ -794,7 +798,7 @@ static size_t chardev_fill(struct chardev *chr)
             chr->in_eof = true;
             if (chr->in_watched) {
                 loop_del_fd(chr->in_fd);
-                chr->in_watched = chr->in_polled = false;
+                chr->in_watched = false;
                 chr->in_events = 0;
             }
         }
@@ -850,7 +854,7 @@ static void chardev_fd_event(void *opaque, uint32_t events)
             return; /* the client went */
         }
         if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-            chardev_set_polling(chr, chr->in_polled);
+            chardev_set_polling(chr, chardev_in_polled(chr));
             return;
         }
     }
@@ -890,7 +894,7 @@ static void chardev_watch_input(struct chardev *chr)
         return;
     }
     if (r == 0) {
-        chr->in_watched = chr->in_polled = true;
+        chr->in_watched = true;
         chr->in_events = EPOLLIN;
         chardev_set_polling(chr, true); /* EPOLLOUT if output is queued */
     }
@@ -906,7 +910,7 @@ static void chardev_unix_drop_client(struct chardev *chr)
     if (chr->in_watched) {
         loop_del_fd(chr->in_fd);
     }
-    chr->in_watched = chr->in_polled = false;
+    chr->in_watched = false;
     chr->in_events = 0;
     pthread_mutex_lock(&chr->out_lock);
     chr->out_fd = -1;

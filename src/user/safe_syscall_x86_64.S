@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * user_safe_syscall(flag, nr, a1..a6), x86_64 host: a system call that a
- * guest signal cannot slip past (user.h). It returns the raw kernel result
+ * guest signal cannot slip past (safe_syscall.h). It returns the raw kernel result
  * (-errno on failure), or -USER_ERESTART without entering the kernel when
  * *flag is non-zero. The signal handler (signal.c) sets *flag and, if it
  * interrupted this code between the flag test and the syscall instruction
