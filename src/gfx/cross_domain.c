@@ -92,9 +92,10 @@ struct gfx_cross_domain {
 
     bool initialized;
     uint32_t query_ring_id, channel_ring_id;
-    int channel; /* compositor socket, -1 if none or hung up */
-    int src_ep;  /* the channel and the read pipes */
-    bool armed;  /* src_ep is in st->all_ep */
+    int channel;  /* compositor socket, -1 if none or hung up */
+    bool hung_up; /* the compositor closed the channel */
+    int src_ep;   /* the channel and the read pipes */
+    bool armed;   /* src_ep is in st->all_ep */
 
     struct gfx_cd_item items[GFX_CD_MAX_FD_ITEMS];
     uint32_t n_items;
@@ -255,6 +256,8 @@ static void gfx_cd_signal_first(struct gfx_cross_domain *c)
     gfx_fence_signal(c->g, c->ctx, CROSS_DOMAIN_CHANNEL_RING, id);
 }
 
+static void gfx_cd_process(struct gfx_cross_domain *c);
+
 static uint32_t gfx_cd_create_fence(struct gfx *g, struct gfx_context *ctx,
                                     uint32_t ring_idx, uint64_t fence_id)
 {
@@ -269,7 +272,11 @@ static uint32_t gfx_cd_create_fence(struct gfx *g, struct gfx_context *ctx,
             return gfx_cd_bad("too many poll fences waiting", c->n_fences);
         }
         c->fences[c->n_fences++] = fence_id;
-        gfx_cd_arm(c);
+        if (c->hung_up) {
+            gfx_cd_process(c); /* nothing will wake it: answer now */
+        } else {
+            gfx_cd_arm(c);
+        }
         return VIRTIO_GPU_RESP_OK_NODATA;
     default:
         return gfx_cd_bad("fence on an unknown ring", ring_idx);
@@ -285,6 +292,26 @@ static void gfx_cd_channel_hangup(struct gfx_cross_domain *c, int err)
     epoll_ctl(c->src_ep, EPOLL_CTL_DEL, c->channel, NULL);
     gfx_cd_close(&c->channel);
     gfx_fd_release(c->g);
+    c->hung_up = true;
+}
+
+/* Once the compositor is gone and the read pipes have nothing more, each
+ * ring-1 fence completes with an empty RECEIVE (no bytes, no
+ * identifiers): the guest proxy's sign to end its client (crosvm leaves
+ * such fences pending for ever). */
+static void gfx_cd_hangup_fences(struct gfx_cross_domain *c,
+                                 const struct gfx_resource *ring)
+{
+    struct epoll_event ev;
+    while (c->hung_up && c->n_fences > 0 &&
+           epoll_wait(c->src_ep, &ev, 1, 0) == 0) {
+        struct cross_domain_send_receive r;
+        memset(&r, 0, sizeof(r));
+        r.hdr.cmd = CROSS_DOMAIN_CMD_RECEIVE;
+        r.hdr.cmd_size = htole16((uint16_t)sizeof(r));
+        gfx_backing_write(ring, 0, &r, sizeof(r));
+        gfx_cd_signal_first(c);
+    }
 }
 
 /* Turn one fd from the compositor into an item; false (fd closed) if it
@@ -456,6 +483,13 @@ static void gfx_cd_process(struct gfx_cross_domain *c)
                         : gfx_cd_pipe_event(c, ring, ev.data.u32);
         if (done) {
             gfx_cd_signal_first(c);
+        }
+    }
+    if (c->hung_up && c->n_fences > 0) {
+        const struct gfx_resource *ring =
+            gfx_cd_attached(c, c->channel_ring_id);
+        if (ring && ring->backing_len >= CROSS_DOMAIN_DEFAULT_BUFFER_SIZE) {
+            gfx_cd_hangup_fences(c, ring);
         }
     }
     gfx_cd_arm(c);
@@ -1038,7 +1072,9 @@ static uint32_t gfx_cd_create_blob(struct gfx *g, struct gfx_context *ctx,
         if (!it || it->kind != GFX_CD_ITEM_BLOB_FD) {
             return gfx_cd_bad("CREATE_BLOB: unknown fd id", id);
         }
-        if (size > it->size) {
+        /* The whole last page may be asked for (the guest kernel deals
+         * in pages); what lies past the fd's end reads as zeros. */
+        if (size > gfx_cd_page_round(it->size)) {
             log_guest("cross-domain: CREATE_BLOB: size %llu for a %llu-byte "
                       "fd",
                       (unsigned long long)size, (unsigned long long)it->size);

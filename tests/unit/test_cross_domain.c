@@ -644,8 +644,10 @@ TEST(receive_fds)
     /* One-shot. */
     CHECK_EQ(host_blob(&w, 401, id_open, 8192), E_PARAMETER);
     /* The sealed one: a copy with the same bytes, whole pages long, that
-     * maps (read-write is safe: it is not the compositor's). */
-    CHECK_EQ(host_blob(&w, 402, id_sealed, 100), OK);
+     * maps (read-write is safe: it is not the compositor's). The guest
+     * may ask for the whole last page of the 100 bytes, no more. */
+    CHECK_EQ(host_blob(&w, 402, id_sealed, 4097), E_PARAMETER);
+    CHECK_EQ(host_blob(&w, 402, id_sealed, 4096), OK);
     res = gfx_resource_get(w.g, 402);
     CHECK(res && res->blob_fd >= 0);
     if (res) {
@@ -752,9 +754,20 @@ TEST(hang_up)
     CHECK_EQ(gfx_create_fence(w.g, CTX, CROSS_DOMAIN_CHANNEL_RING, 60), OK);
     close(w.comp);
     w.comp = -1;
+    memset(mem_ptr(&mm, CHANNEL_GPA, 64, true), 0xa5, 64);
     dispatch(&w);
-    /* No message to deliver; the fence waits, nothing spins. */
-    CHECK(!signalled(1, 60));
+    /* The fence completes with an empty RECEIVE: the guest learns that
+     * the compositor is gone; nothing is left to spin. */
+    CHECK(signalled(1, 60));
+    struct cross_domain_send_receive rcv;
+    memcpy(&rcv, ring(CHANNEL_GPA), sizeof(rcv));
+    CHECK_EQ(rcv.hdr.cmd, CROSS_DOMAIN_CMD_RECEIVE);
+    CHECK_EQ(le32toh(rcv.num_identifiers), 0);
+    CHECK_EQ(le32toh(rcv.opaque_data_size), 0);
+    CHECK(!event_ready(&w));
+    /* So does every later poll, at once. */
+    CHECK_EQ(gfx_create_fence(w.g, CTX, CROSS_DOMAIN_CHANNEL_RING, 61), OK);
+    CHECK(signalled(1, 61));
     CHECK(!event_ready(&w));
     CHECK_EQ(send_msg(&w, NULL, NULL, 0, "x", 1), E_PARAMETER);
     teardown(&w);
