@@ -65,97 +65,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CAPSET_CROSS_DOMAIN           5
-#define CD_CMD_INIT                   1
-#define CD_CMD_GET_IMAGE_REQUIREMENTS 2
-#define CD_CMD_POLL                   3
-#define CD_CMD_SEND                   4
-#define CD_CMD_RECEIVE                5
-#define CD_CHANNEL_WAYLAND            1
-#define CD_MAX_IDENTIFIERS            28
-#define QUERY_RING                    0
-#define CHANNEL_RING                  1
-#define PAGE                          4096u
-#define FOURCC_XR24                   0x34325258u
-#define FOURCC_R8                     0x20203852u
-#define GBM_SCANOUT                   (1u << 0)
-#define GBM_LINEAR                    (1u << 4)
-#define FENCE_TIMEOUT_MS              20000
+#include "cross-domain.h"
+
+#define FENCE_TIMEOUT_MS 20000
 
 #define HELLO "virtgpu-ctx-hello"
 #define PING  "virtgpu-ctx-ping"
 
 #define BENCH_DEFAULT_SIZE 64
 #define BENCH_MAX_N        1000000u
-
-/* The cross-domain wire structs (crosvm's cross_domain_protocol.rs; no
- * uapi header carries them). */
-struct cd_header {
-    uint8_t cmd;
-    uint8_t ring_idx;
-    uint16_t cmd_size;
-    uint32_t pad;
-};
-
-struct cd_caps {
-    uint32_t version;
-    uint32_t supported_channels;
-    uint32_t supports_dmabuf;
-    uint32_t supports_external_gpu_memory;
-};
-
-struct cd_init {
-    struct cd_header hdr;
-    uint32_t query_ring_id;
-    uint32_t channel_ring_id;
-    uint32_t channel_type;
-};
-
-struct cd_get_reqs {
-    struct cd_header hdr;
-    uint32_t width, height, drm_format, flags;
-};
-
-struct cd_poll {
-    struct cd_header hdr;
-    uint64_t pad;
-};
-
-struct cd_reqs {
-    uint32_t strides[4];
-    uint32_t offsets[4];
-    uint64_t modifier;
-    uint64_t size;
-    uint32_t blob_id;
-    uint32_t map_info;
-    int32_t memory_idx;
-    int32_t physical_device_idx;
-};
-
-struct cd_send_receive {
-    struct cd_header hdr;
-    uint32_t num_identifiers;
-    uint32_t opaque_data_size;
-    uint32_t identifiers[CD_MAX_IDENTIFIERS];
-    uint32_t identifier_types[CD_MAX_IDENTIFIERS];
-    uint32_t identifier_sizes[CD_MAX_IDENTIFIERS];
-};
-
-_Static_assert(sizeof(struct cd_init) == 20, "wire size");
-_Static_assert(sizeof(struct cd_get_reqs) == 24, "wire size");
-_Static_assert(sizeof(struct cd_poll) == 16, "wire size");
-_Static_assert(sizeof(struct cd_reqs) == 64, "wire size");
-_Static_assert(sizeof(struct cd_send_receive) == 352, "wire size");
-
-/* The most a SEND or RECEIVE carries: a one-page channel ring less the
- * header (the host's limit too). */
-#define CD_MAX_PAYLOAD (PAGE - (uint32_t)sizeof(struct cd_send_receive))
-
-struct bo {
-    uint32_t handle, res;
-    uint64_t size;
-    uint8_t *map;
-};
 
 static int drm_fd = -1;
 static int failures;
@@ -192,34 +110,17 @@ static bool fail(const char *name, const char *fmt, ...)
 
 static int xioctl(unsigned long req, void *arg)
 {
-    int r;
-
-    do {
-        r = ioctl(drm_fd, req, arg);
-    } while (r == -1 && (errno == EINTR || errno == EAGAIN));
-    return r;
+    return cd_ioctl(drm_fd, req, arg);
 }
 
 static int open_device(void)
 {
-    static const char *paths[] = { "/dev/dri/renderD128", "/dev/dri/card0" };
-    for (unsigned i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-        int fd = open(paths[i], O_RDWR | O_CLOEXEC);
-        if (fd < 0) {
-            continue;
-        }
-        char name[32] = "";
-        struct drm_version v = { .name_len = sizeof(name) - 1, .name = name };
-        if (ioctl(fd, DRM_IOCTL_VERSION, &v) == 0 &&
-            strcmp(name, "virtio_gpu") == 0) {
-            if (!quiet) {
-                printf("virtgpu-ctx: device %s\n", paths[i]);
-            }
-            return fd;
-        }
-        close(fd);
+    const char *path = "";
+    int fd = cd_open_device(&path);
+    if (fd >= 0 && !quiet) {
+        printf("virtgpu-ctx: device %s\n", path);
     }
-    return -1;
+    return fd;
 }
 
 static bool getparam(uint64_t param, uint32_t *out)
@@ -301,18 +202,11 @@ static bool check_get_caps(void)
 
 static bool check_context_init(void)
 {
-    struct drm_virtgpu_context_set_param p[3] = {
-        { VIRTGPU_CONTEXT_PARAM_CAPSET_ID, CAPSET_CROSS_DOMAIN },
-        { VIRTGPU_CONTEXT_PARAM_NUM_RINGS, 2 },
-        { VIRTGPU_CONTEXT_PARAM_POLL_RINGS_MASK, 1u << CHANNEL_RING },
-    };
-    struct drm_virtgpu_context_init ci = { .num_params = 3,
-                                           .ctx_set_params = (uintptr_t)p };
-    if (xioctl(DRM_IOCTL_VIRTGPU_CONTEXT_INIT, &ci) < 0) {
+    if (cd_context_init(drm_fd) < 0) {
         return fail("context_init", "%s", strerror(errno));
     }
     /* A second init on the same file must be refused. */
-    if (xioctl(DRM_IOCTL_VIRTGPU_CONTEXT_INIT, &ci) == 0 || errno != EEXIST) {
+    if (cd_context_init(drm_fd) == 0 || errno != EEXIST) {
         return fail("context_init", "second CONTEXT_INIT: %s, want EEXIST",
                     strerror(errno));
     }
@@ -323,30 +217,7 @@ static bool check_context_init(void)
 static bool create_blob(struct bo *b, uint32_t mem, uint32_t flags,
                         uint64_t size, uint64_t blob_id, const char **why)
 {
-    memset(b, 0, sizeof(*b));
-    struct drm_virtgpu_resource_create_blob cb = {
-        .blob_mem = mem, .blob_flags = flags, .size = size, .blob_id = blob_id
-    };
-    if (xioctl(DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB, &cb) < 0) {
-        *why = "RESOURCE_CREATE_BLOB";
-        return false;
-    }
-    b->handle = cb.bo_handle;
-    b->res = cb.res_handle;
-    b->size = size;
-    struct drm_virtgpu_map m = { .handle = b->handle };
-    if (xioctl(DRM_IOCTL_VIRTGPU_MAP, &m) < 0) {
-        *why = "MAP";
-        return false;
-    }
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, drm_fd,
-                   (off_t)m.offset);
-    if (p == MAP_FAILED) {
-        *why = "mmap";
-        return false;
-    }
-    b->map = p;
-    return true;
+    return cd_create_blob(drm_fd, b, mem, flags, size, blob_id, why) == 0;
 }
 
 /* Write a pattern seeded by seed over the whole mapping, read it back. */
@@ -370,68 +241,12 @@ static bool pattern_rw(const struct bo *b, uint32_t seed, size_t *bad)
 static int execbuf(const void *cmd, uint32_t size, int ring, uint32_t *bos,
                    uint32_t n_bos, int *fence_fd)
 {
-    struct drm_virtgpu_execbuffer eb = { .size = size,
-                                         .command = (uintptr_t)cmd,
-                                         .bo_handles = (uintptr_t)bos,
-                                         .num_bo_handles = n_bos,
-                                         .fence_fd = -1 };
-    if (ring >= 0) {
-        eb.flags |= VIRTGPU_EXECBUF_RING_IDX;
-        eb.ring_idx = (uint32_t)ring;
-    }
-    if (fence_fd) {
-        eb.flags |= VIRTGPU_EXECBUF_FENCE_FD_OUT;
-    }
-    if (xioctl(DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb) < 0) {
-        return -1;
-    }
-    if (fence_fd) {
-        *fence_fd = eb.fence_fd;
-    }
-    return 0;
-}
-
-/* Poll a fence fd until signalled: 0 signalled, -1 error, -2 timeout. */
-static int fence_wait(int fd, int timeout_ms)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    int r;
-    do {
-        r = poll(&pfd, 1, timeout_ms);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        return -1;
-    }
-    if (r == 0) {
-        return -2;
-    }
-    return (pfd.revents & POLLIN) ? 0 : -1;
+    return cd_execbuf(drm_fd, cmd, size, ring, bos, n_bos, fence_fd);
 }
 
 static const char *fence_err(int r)
 {
     return r == -2 ? "timed out" : strerror(errno);
-}
-
-static void cd_hdr(struct cd_header *h, uint8_t cmd, uint16_t size)
-{
-    memset(h, 0, sizeof(*h));
-    h->cmd = cmd;
-    h->cmd_size = size;
-}
-
-/* A GET_IMAGE_REQUIREMENTS command. */
-static struct cd_get_reqs cd_reqs_cmd(uint32_t width, uint32_t height,
-                                      uint32_t drm_format, uint32_t flags)
-{
-    struct cd_get_reqs q;
-    memset(&q, 0, sizeof(q));
-    cd_hdr(&q.hdr, CD_CMD_GET_IMAGE_REQUIREMENTS, sizeof(q));
-    q.width = width;
-    q.height = height;
-    q.drm_format = drm_format;
-    q.flags = flags;
-    return q;
 }
 
 /*
@@ -456,13 +271,13 @@ static bool poll_receive(const char *name, const struct bo *channel,
     if (fd < 0) {
         return fail(name, "no fence fd");
     }
-    r = fence_wait(fd, FENCE_TIMEOUT_MS);
+    r = cd_fence_wait(fd, FENCE_TIMEOUT_MS);
     close(fd);
     if (r < 0) {
         return fail(name, "fence: %s", fence_err(r));
     }
     struct drm_event ev = { 0 };
-    if ((r = fence_wait(drm_fd, FENCE_TIMEOUT_MS)) < 0) {
+    if ((r = cd_fence_wait(drm_fd, FENCE_TIMEOUT_MS)) < 0) {
         return fail(name, "no DRM event: %s", fence_err(r));
     }
     if (read(drm_fd, &ev, sizeof(ev)) != sizeof(ev) ||
@@ -515,7 +330,7 @@ static bool cd_send(const char *name, const void *data, uint32_t n, bool fenced)
         return fail(name, "EXECBUFFER: %s", strerror(errno));
     }
     if (fenced) {
-        r = fence_wait(fd, FENCE_TIMEOUT_MS);
+        r = cd_fence_wait(fd, FENCE_TIMEOUT_MS);
         if (r < 0) {
             fail(name, "fence: %s", fence_err(r));
         }
@@ -566,7 +381,7 @@ static bool cross_domain_init(const struct bo *query, const struct bo *channel)
     if (execbuf(&b, sizeof(b), -1, NULL, 0, &fd) < 0) {
         return fail("cd_init", "EXECBUFFER: %s", strerror(errno));
     }
-    if ((r = fence_wait(fd, FENCE_TIMEOUT_MS)) < 0) {
+    if ((r = cd_fence_wait(fd, FENCE_TIMEOUT_MS)) < 0) {
         fail("cd_init", "fence: %s", fence_err(r));
         close(fd);
         return false;
@@ -845,7 +660,7 @@ static int check_all(void)
             fail("fence_ring0", "EXECBUFFER: %s", strerror(errno));
         } else if (fd < 0) {
             fail("fence_ring0", "no fence fd");
-        } else if ((r = fence_wait(fd, FENCE_TIMEOUT_MS)) < 0) {
+        } else if ((r = cd_fence_wait(fd, FENCE_TIMEOUT_MS)) < 0) {
             fail("fence_ring0", "fence: %s", fence_err(r));
             close(fd);
         } else {

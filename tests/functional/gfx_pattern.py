@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Host-side twin of guest/drm-pattern.c, and screenshot readers.
+"""Host-side twin of guest/pattern.h (drm-pattern, wl-pattern), and
+screenshot readers.
 
-pattern_pixel(x, y, w, h) is the test image drm-pattern draws (keep the two
+pattern_pixel(x, y, w, h) is the test image the guest programs draw (keep the two
 in step); pattern_rgb(w, h) is the whole image as raw RGB bytes, row-major,
 three bytes a pixel, the layout read_ppm() and read_png() return, so a
 screendump is checked with a plain comparison (compare() says where and
