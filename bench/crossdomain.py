@@ -112,6 +112,33 @@ def qemu_has_rutabaga(qemu):
             "figures alone" % (qemu, ver.strip() or "unknown version"))
 
 
+def swede_argv(a, command, socket_path, hostmem):
+    """swede booting the kit (a.swede, a.kit, a.smp) to run command, with
+    a cross-domain device connected to socket_path."""
+    append = ("console=ttyS0 quiet swede.cmd64=" +
+              base64.b64encode(command.encode()).decode())
+    dev = ("virtio-gpu-rutabaga-device,cross-domain=on,hostmem=%s,"
+           "wayland-socket-path=%s" % (hostmem, socket_path))
+    return [a.swede, "-M", "virt", "-m", "512M", "-smp", str(a.smp),
+            "-nographic", "-bios", "default",
+            "-kernel", os.path.join(a.kit, "vmlinux"),
+            "-initrd", os.path.join(a.kit, "initramfs.cpio.gz"),
+            "-append", append, "-device", dev]
+
+
+def run_swede(a, command, socket_path, hostmem, prog):
+    """Boot it (swede_argv) to the end: the CompletedProcess, or exit with
+    the console's end after a.timeout seconds."""
+    try:
+        return subprocess.run(swede_argv(a, command, socket_path, hostmem),
+                              stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=a.timeout)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace")
+        sys.exit("%s: swede did not finish in %d s:\n%s"
+                 % (prog, a.timeout, out[-2000:]))
+
+
 def run(a, sizes):
     """One boot: {size: (median, p90, min, max)} in microseconds."""
     tmp = tempfile.mkdtemp(prefix="swede-bench-cd-")
@@ -119,22 +146,7 @@ def run(a, sizes):
     try:
         cmd = " && ".join("virtgpu-ctx --bench %d %d" % (a.n, s)
                           for s in sizes)
-        append = ("console=ttyS0 quiet swede.cmd64=" +
-                  base64.b64encode(cmd.encode()).decode())
-        dev = ("virtio-gpu-rutabaga-device,cross-domain=on,hostmem=64M,"
-               "wayland-socket-path=%s" % comp.path)
-        argv = [a.swede, "-M", "virt", "-m", "512M", "-smp", str(a.smp),
-                "-nographic", "-bios", "default",
-                "-kernel", os.path.join(a.kit, "vmlinux"),
-                "-initrd", os.path.join(a.kit, "initramfs.cpio.gz"),
-                "-append", append, "-device", dev]
-        try:
-            r = subprocess.run(argv, stdin=subprocess.DEVNULL,
-                               capture_output=True, timeout=a.timeout)
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"").decode(errors="replace")
-            sys.exit("bench/crossdomain.py: swede did not finish in %d s:\n%s"
-                     % (a.timeout, out[-2000:]))
+        r = run_swede(a, cmd, comp.path, "64M", "bench/crossdomain.py")
         with comp.lock:
             conns, echoed = comp.conns, comp.echoed
     finally:
