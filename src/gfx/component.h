@@ -80,12 +80,18 @@ struct gfx_resource {
      * whose bytes [blob_fd_offset, blob_fd_offset + blob_size) are the
      * blob. blob_fd_offset must be a multiple of the host page size; the
      * fd must be at least blob_fd_offset + blob_size rounded up to a page
-     * long. The core takes ownership (closes it when the resource goes)
-     * and maps it into the host-visible region on MAP_BLOB, and for
-     * scanouts. -1: none.
+     * long (or reach into that last page if it is sealed against
+     * shrinking: the rest of the page reads as zeros). The core takes
+     * ownership (closes it when the resource goes) and maps it into the
+     * host-visible region on MAP_BLOB, and for scanouts. -1: none.
      */
     int blob_fd;
     uint64_t blob_fd_offset;
+    /* Map blob_fd copy-on-write (MAP_PRIVATE), not shared: for fds that
+     * are read-only or sealed against writing (a compositor's keymap).
+     * The guest reads the same pages; a guest write makes a private copy
+     * of the page and never reaches the fd. */
+    bool blob_private;
     /* VIRTIO_GPU_MAP_CACHE_* (low 4 bits used) returned by MAP_BLOB;
      * set by the component with blob_fd. */
     uint32_t map_info;

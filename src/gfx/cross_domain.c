@@ -11,8 +11,9 @@
  * data and hang-ups) are written to the channel ring one per ring-1
  * fence; WRITE feeds pipes the compositor sent. Received shm/keymap fds
  * become host blobs under odd ids: shared when writable and sealed
- * against shrinking, else (write-sealed keymaps, format tables) as a
- * private copy the guest may map but cannot use to change the original.
+ * against shrinking, mapped copy-on-write when read-only or sealed
+ * against writing (keymaps, format tables) and against shrinking, else
+ * as a private copy.
  *
  * This is a choke point for hostile input (design.md principle 3): every
  * field of every command is checked, host fds (also counted against the
@@ -1088,12 +1089,17 @@ static uint32_t gfx_cd_create_blob(struct gfx *g, struct gfx_context *ctx,
             /* Share it: writable, whole pages long, and the compositor
              * cannot truncate it under the guest's (and our) mappings. */
             res->blob_fd = it->fd;
+        } else if (it->read_only && it->no_shrink) {
+            /* Write-sealed or read-only (keymaps, format tables), and it
+             * cannot shrink: map the same pages copy-on-write, so the
+             * guest reads them without a copy and can never change the
+             * compositor's object. */
+            res->blob_fd = it->fd;
+            res->blob_private = true;
         } else {
-            /* Write-sealed or read-only fds (keymaps, format tables)
-             * cannot be mapped writable, and a short last page or a later
-             * truncation would fault (SIGBUS in swede when the core reads
-             * the blob): give the guest a private copy, which also keeps
-             * it from changing the compositor's object. */
+            /* One the compositor could truncate under our mappings
+             * (SIGBUS in swede when the core reads the blob): give the
+             * guest a private copy. */
             int fd = gfx_cd_memfd(len);
             if (fd < 0) {
                 return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;

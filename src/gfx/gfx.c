@@ -24,6 +24,7 @@
 #include "gfx/gfx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -1487,18 +1488,23 @@ uint32_t gfx_resource_create_blob(struct gfx *g, uint32_t ctx_id,
          * and map it for scanouts and components. */
         uint64_t len = gfx_page_round(size);
         struct stat st;
+        int seals = fcntl(res->blob_fd, F_GET_SEALS);
+        /* A file that cannot shrink may end inside the last page: the
+         * rest of that page reads as zeros, no SIGBUS. */
+        uint64_t end = fstat(res->blob_fd, &st) < 0 || st.st_size < 0 ? 0
+                       : seals > 0 && (seals & F_SEAL_SHRINK)
+                           ? gfx_page_round((uint64_t)st.st_size)
+                           : (uint64_t)st.st_size;
         if (res->blob_fd_offset % gfx_page_size() ||
-            fstat(res->blob_fd, &st) < 0 || st.st_size < 0 ||
-            res->blob_fd_offset > (uint64_t)st.st_size ||
-            len > (uint64_t)st.st_size - res->blob_fd_offset) {
+            res->blob_fd_offset > end || len > end - res->blob_fd_offset) {
             log_guest("virtio-gpu: resource_create_blob: %u: the host "
                       "memory is smaller than the blob (%llu bytes)",
                       resource_id, (unsigned long long)size);
             r = VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
         } else {
-            void *p =
-                mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED,
-                     res->blob_fd, (off_t)res->blob_fd_offset);
+            void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE,
+                           res->blob_private ? MAP_PRIVATE : MAP_SHARED,
+                           res->blob_fd, (off_t)res->blob_fd_offset);
             if (p == MAP_FAILED) {
                 r = VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
             } else {
@@ -1590,9 +1596,9 @@ uint32_t gfx_resource_map_blob(struct gfx *g, uint32_t resource_id,
             return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
         }
     }
-    void *p =
-        mmap(g->hv + offset, (size_t)len, PROT_READ | PROT_WRITE,
-             MAP_SHARED | MAP_FIXED, res->blob_fd, (off_t)res->blob_fd_offset);
+    void *p = mmap(g->hv + offset, (size_t)len, PROT_READ | PROT_WRITE,
+                   (res->blob_private ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED,
+                   res->blob_fd, (off_t)res->blob_fd_offset);
     if (p == MAP_FAILED) {
         log_msg("virtio-gpu: cannot map resource %u into the host-visible "
                 "region: %s",
