@@ -62,11 +62,25 @@ enum gfx_cd_item_kind {
     GFX_CD_ITEM_READ_PIPE,  /* our read end: its data goes to the guest */
 };
 
+/* Output a reader has not taken yet: bytes, and for the channel the fds
+ * that go with them (each charged with gfx_fd_charge()). Written from
+ * gfx_cross_domain_dispatch() while the fd is in st->all_ep for
+ * EPOLLOUT (watched). */
+struct gfx_cd_outq {
+    uint8_t *data;
+    size_t len, off;
+    int fds[GFX_CD_MAX_QUEUED_FDS];
+    uint32_t nfds;
+    bool watched;
+    bool close_after; /* write pipe: the guest hung up; close once sent */
+};
+
 struct gfx_cd_item {
     uint32_t id;
     enum gfx_cd_item_kind kind;
-    int fd;         /* charged with gfx_fd_charge() */
-    uint64_t size;  /* BLOB_FD: bytes */
+    struct gfx_cd_outq *q; /* WRITE_PIPE: queued WRITE data, or NULL */
+    int fd;                /* charged with gfx_fd_charge() */
+    uint64_t size;         /* BLOB_FD: bytes */
     bool read_only; /* BLOB_FD: sealed against writes or opened O_RDONLY */
     bool no_shrink; /* BLOB_FD: sealed against shrinking */
 };
@@ -81,9 +95,12 @@ struct gfx_cd_reqs {
 /* The component's state in a gfx (component init). */
 struct gfx_cd_state {
     /* Holds a context's src_ep while it has a ring-1 fence waiting
-     * (data.ptr: the context). */
+     * (data.u64: the context), and the channel or write pipes with
+     * queued output (data.u64: the context | GFX_CD_TOKEN_OUTPUT). */
     int all_ep;
 };
+
+#define GFX_CD_TOKEN_OUTPUT 1u
 
 struct gfx_cross_domain {
     struct gfx *g;
@@ -111,6 +128,9 @@ struct gfx_cross_domain {
     uint32_t n_fences;
 
     uint8_t *buf; /* CROSS_DOMAIN_DEFAULT_BUFFER_SIZE, for host events */
+
+    struct gfx_cd_outq chq; /* SEND data for the channel */
+    size_t queued;          /* bytes in chq and the write pipes' queues */
 };
 
 /* ---- little helpers ---- */
@@ -134,42 +154,6 @@ static uint32_t gfx_cd_bad(const char *what, uint64_t v)
 {
     log_guest("cross-domain: %s (%llu)", what, (unsigned long long)v);
     return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-}
-
-static uint64_t gfx_cd_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Write all of buf to a non-blocking fd within GFX_CD_IO_TIMEOUT_MS. */
-static int gfx_cd_write_all(int fd, const uint8_t *buf, size_t len)
-{
-    uint64_t deadline = gfx_cd_now_ms() + GFX_CD_IO_TIMEOUT_MS;
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n > 0) {
-            buf += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN) {
-            return -errno;
-        }
-        uint64_t now = gfx_cd_now_ms();
-        if (now >= deadline) {
-            return -ETIMEDOUT;
-        }
-        struct pollfd p = { .fd = fd, .events = POLLOUT };
-        if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR) {
-            return -errno;
-        }
-    }
-    return 0;
 }
 
 /* A resource attached to c's context, or NULL. */
@@ -207,9 +191,17 @@ static bool gfx_cd_item_room(struct gfx_cross_domain *c)
 
 /* Forget an item; its fd is closed and its charge given back unless it
  * was moved out (fd -1). */
+static void gfx_cd_outq_drop(struct gfx_cross_domain *c, struct gfx_cd_outq *q,
+                             int fd);
+
 static void gfx_cd_item_remove(struct gfx_cross_domain *c,
                                struct gfx_cd_item *it)
 {
+    if (it->q) {
+        gfx_cd_outq_drop(c, it->q, it->fd);
+        free(it->q);
+        it->q = NULL;
+    }
     if (it->fd >= 0) {
         if (it->kind == GFX_CD_ITEM_READ_PIPE) {
             epoll_ctl(c->src_ep, EPOLL_CTL_DEL, it->fd, NULL);
@@ -232,6 +224,191 @@ static uint32_t gfx_cd_descriptor_id(struct gfx_cross_domain *c)
     return c->next_descriptor_id;
 }
 
+/* ---- queued output ---- */
+
+/* Watch fd for EPOLLOUT on q's behalf, or stop. */
+static void gfx_cd_outq_watch(struct gfx_cross_domain *c, struct gfx_cd_outq *q,
+                              int fd, bool on)
+{
+    if (q->watched == on || fd < 0) {
+        return;
+    }
+    struct epoll_event ev = {
+        .events = EPOLLOUT,
+        .data.u64 = (uintptr_t)c | GFX_CD_TOKEN_OUTPUT,
+    };
+    if (epoll_ctl(c->st->all_ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev) ==
+            0 ||
+        !on) {
+        q->watched = on;
+    }
+}
+
+/* Forget what q holds (its fds closed, their charges given back). */
+static void gfx_cd_outq_drop(struct gfx_cross_domain *c, struct gfx_cd_outq *q,
+                             int fd)
+{
+    gfx_cd_outq_watch(c, q, fd, false);
+    c->queued -= q->len - q->off;
+    for (uint32_t i = 0; i < q->nfds; i++) {
+        close(q->fds[i]);
+        gfx_fd_release(c->g);
+    }
+    free(q->data);
+    bool close_after = q->close_after;
+    memset(q, 0, sizeof(*q));
+    q->close_after = close_after;
+}
+
+/* Queue n bytes (and dups of the nfds fds) behind what q holds; false
+ * if over the caps (nothing queued then). */
+static bool gfx_cd_outq_add(struct gfx_cross_domain *c, struct gfx_cd_outq *q,
+                            const uint8_t *p, size_t n, const int *fds,
+                            uint32_t nfds)
+{
+    if (c->queued + n > GFX_CD_MAX_QUEUED_BYTES ||
+        q->nfds + nfds > GFX_CD_MAX_QUEUED_FDS) {
+        return false;
+    }
+    if (q->off > 0) {
+        memmove(q->data, q->data + q->off, q->len - q->off);
+        q->len -= q->off;
+        q->off = 0;
+    }
+    uint8_t *d = realloc(q->data, q->len + n);
+    if (!d) {
+        return false;
+    }
+    q->data = d;
+    uint32_t k = 0;
+    for (; k < nfds; k++) {
+        if (gfx_fd_charge(c->g) != VIRTIO_GPU_RESP_OK_NODATA) {
+            break;
+        }
+        int fd = fcntl(fds[k], F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) {
+            gfx_fd_release(c->g);
+            break;
+        }
+        q->fds[q->nfds + k] = fd;
+    }
+    if (k < nfds) {
+        for (uint32_t i = 0; i < k; i++) {
+            close(q->fds[q->nfds + i]);
+            gfx_fd_release(c->g);
+        }
+        return false;
+    }
+    q->nfds += nfds;
+    memcpy(q->data + q->len, p, n);
+    q->len += n;
+    c->queued += n;
+    return true;
+}
+
+/* sendmsg on the channel without waiting: bytes sent, or -errno. */
+static ssize_t gfx_cd_sendmsg(int sock, const uint8_t *p, size_t n,
+                              const int *fds, uint32_t nfds)
+{
+    union {
+        char buf[CMSG_SPACE(CROSS_DOMAIN_MAX_IDENTIFIERS * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = { (void *)p, n };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (nfds > 0) {
+        memset(&ctl, 0, sizeof(ctl));
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+    }
+    ssize_t r;
+    do {
+        r = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+static void gfx_cd_channel_hangup(struct gfx_cross_domain *c, int err);
+
+/* Send what the channel queue holds, as far as the socket takes it; the
+ * fds go with the first bytes they can (at most a message's worth at a
+ * time: a compositor takes no more per read). */
+static void gfx_cd_channel_flush(struct gfx_cross_domain *c)
+{
+    struct gfx_cd_outq *q = &c->chq;
+    while (c->channel >= 0 && q->off < q->len) {
+        uint32_t nfds = q->nfds < CROSS_DOMAIN_MAX_IDENTIFIERS
+                            ? q->nfds
+                            : CROSS_DOMAIN_MAX_IDENTIFIERS;
+        ssize_t r = gfx_cd_sendmsg(c->channel, q->data + q->off,
+                                   q->len - q->off, q->fds, nfds);
+        if (r == -EAGAIN) {
+            gfx_cd_outq_watch(c, q, c->channel, true);
+            return;
+        }
+        if (r < 0) {
+            gfx_cd_channel_hangup(c, (int)-r);
+            return;
+        }
+        for (uint32_t i = 0; i < nfds; i++) {
+            close(q->fds[i]);
+            gfx_fd_release(c->g);
+        }
+        memmove(q->fds, q->fds + nfds, (q->nfds - nfds) * sizeof(int));
+        q->nfds -= nfds;
+        q->off += (size_t)r;
+        c->queued -= (size_t)r;
+    }
+    gfx_cd_outq_drop(c, q, c->channel);
+}
+
+/* Write what a write pipe's queue holds; the item goes when its reader
+ * does, or when it is empty after the guest hung up. */
+static void gfx_cd_pipe_flush(struct gfx_cross_domain *c,
+                              struct gfx_cd_item *it)
+{
+    struct gfx_cd_outq *q = it->q;
+    while (q->off < q->len) {
+        ssize_t n = write(it->fd, q->data + q->off, q->len - q->off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            gfx_cd_outq_watch(c, q, it->fd, true);
+            return;
+        }
+        if (n <= 0) {
+            log_msg("cross-domain: write pipe %u: %s", it->id,
+                    n < 0 ? strerror(errno) : "closed");
+            gfx_cd_item_remove(c, it);
+            return;
+        }
+        q->off += (size_t)n;
+        c->queued -= (size_t)n;
+    }
+    bool done = q->close_after;
+    gfx_cd_outq_drop(c, q, it->fd);
+    if (done) {
+        gfx_cd_item_remove(c, it);
+    }
+}
+
+static void gfx_cd_flush(struct gfx_cross_domain *c)
+{
+    gfx_cd_channel_flush(c);
+    /* Backwards: removing an item moves the last one into its place. */
+    for (uint32_t i = c->n_items; i-- > 0;) {
+        if (c->items[i].q && c->items[i].q->watched) {
+            gfx_cd_pipe_flush(c, &c->items[i]);
+        }
+    }
+}
+
 /* ---- fences ---- */
 
 /* Watch the context's sources exactly while a ring-1 fence waits. */
@@ -241,7 +418,7 @@ static void gfx_cd_arm(struct gfx_cross_domain *c)
     if (want == c->armed) {
         return;
     }
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uintptr_t)c };
     if (epoll_ctl(c->st->all_ep, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
                   c->src_ep, &ev) == 0) {
         c->armed = want;
@@ -291,6 +468,7 @@ static void gfx_cd_channel_hangup(struct gfx_cross_domain *c, int err)
     log_msg("cross-domain: context %u: compositor connection %s%s", c->ctx->id,
             err ? "failed: " : "closed", err ? strerror(err) : "");
     epoll_ctl(c->src_ep, EPOLL_CTL_DEL, c->channel, NULL);
+    gfx_cd_outq_drop(c, &c->chq, c->channel);
     gfx_cd_close(&c->channel);
     gfx_fd_release(c->g);
     c->hung_up = true;
@@ -514,7 +692,15 @@ void gfx_cross_domain_dispatch(struct gfx *g)
     int n = epoll_wait(st->all_ep, evs, 16, 0);
     /* Processing one context never frees another, so the pointers hold. */
     for (int i = 0; i < n; i++) {
-        gfx_cd_process(evs[i].data.ptr);
+        uint64_t v = evs[i].data.u64;
+        struct gfx_cross_domain *c =
+            (struct gfx_cross_domain *)(uintptr_t)(v & ~(uint64_t)
+                                                           GFX_CD_TOKEN_OUTPUT);
+        if (v & GFX_CD_TOKEN_OUTPUT) {
+            gfx_cd_flush(c);
+        } else {
+            gfx_cd_process(c);
+        }
     }
 }
 
@@ -536,10 +722,6 @@ static int gfx_cd_connect(const char *path)
         close(fd);
         return -e;
     }
-    /* SEND blocks at most this long on a compositor that does not read. */
-    struct timeval tv = { .tv_sec = GFX_CD_IO_TIMEOUT_MS / 1000,
-                          .tv_usec = (GFX_CD_IO_TIMEOUT_MS % 1000) * 1000 };
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     return fd;
 }
 
@@ -820,6 +1002,41 @@ static uint32_t gfx_cd_new_read_pipe(struct gfx_cross_domain *c, uint32_t id,
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
+/* SEND's bytes and fds to the compositor: at once if it takes them and
+ * nothing is queued, else (the rest) queued, within the caps. */
+static uint32_t gfx_cd_channel_send(struct gfx_cross_domain *c,
+                                    const uint8_t *p, uint32_t size,
+                                    const int *fds, uint32_t nfds)
+{
+    struct gfx_cd_outq *q = &c->chq;
+    if (c->queued + size > GFX_CD_MAX_QUEUED_BYTES ||
+        q->nfds + nfds > GFX_CD_MAX_QUEUED_FDS) {
+        log_guest("cross-domain: context %u: the compositor is not reading; "
+                  "SEND of %u bytes refused (%zu queued)",
+                  c->ctx->id, size, c->queued);
+        return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+    }
+    ssize_t n = -EAGAIN;
+    if (q->off == q->len) {
+        n = gfx_cd_sendmsg(c->channel, p, size, fds, nfds);
+        if (n == (ssize_t)size) {
+            return VIRTIO_GPU_RESP_OK_NODATA;
+        }
+        if (n < 0 && n != -EAGAIN) {
+            log_guest("cross-domain: SEND of %u bytes failed: %s", size,
+                      strerror((int)-n));
+            return VIRTIO_GPU_RESP_ERR_UNSPEC;
+        }
+    }
+    /* Some or none went: the fds went with the first byte, if any. */
+    size_t sent = n > 0 ? (size_t)n : 0;
+    if (!gfx_cd_outq_add(c, q, p + sent, size - sent, fds, sent ? 0 : nfds)) {
+        return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+    }
+    gfx_cd_outq_watch(c, q, c->channel, true);
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
 static uint32_t gfx_cd_send(struct gfx_cross_domain *c, const uint8_t *p,
                             uint32_t len)
 {
@@ -872,28 +1089,7 @@ static uint32_t gfx_cd_send(struct gfx_cross_domain *c, const uint8_t *p,
         }
     }
     if (resp == VIRTIO_GPU_RESP_OK_NODATA && size > 0) {
-        union {
-            char buf[CMSG_SPACE(CROSS_DOMAIN_MAX_IDENTIFIERS * sizeof(int))];
-            struct cmsghdr align;
-        } ctl;
-        struct iovec iov = { (void *)(p + sizeof(s)), size };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (nids > 0) {
-            memset(&ctl, 0, sizeof(ctl));
-            msg.msg_control = ctl.buf;
-            msg.msg_controllen = CMSG_SPACE(nids * sizeof(int));
-            struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-            cm->cmsg_level = SOL_SOCKET;
-            cm->cmsg_type = SCM_RIGHTS;
-            cm->cmsg_len = CMSG_LEN(nids * sizeof(int));
-            memcpy(CMSG_DATA(cm), fds, nids * sizeof(int));
-        }
-        ssize_t n = sendmsg(c->channel, &msg, MSG_NOSIGNAL);
-        if (n != (ssize_t)size) {
-            log_guest("cross-domain: SEND of %u bytes failed: %s", size,
-                      n < 0 ? strerror(errno) : "short write");
-            resp = VIRTIO_GPU_RESP_ERR_UNSPEC;
-        }
+        resp = gfx_cd_channel_send(c, p + sizeof(s), size, fds, nids);
     }
     if (pipe_wfd >= 0) {
         close(pipe_wfd);
@@ -925,17 +1121,51 @@ static uint32_t gfx_cd_write(struct gfx_cross_domain *c, const uint8_t *p,
     if (!it || it->kind != GFX_CD_ITEM_WRITE_PIPE) {
         return gfx_cd_bad("WRITE: no such write pipe", id);
     }
-    int rc = gfx_cd_write_all(it->fd, p + sizeof(w), size);
-    if (rc < 0) {
-        /* The reader went away or stalled: the pipe is done. A reader
-         * that closed early is normal (a paste that was cancelled). */
-        log_msg("cross-domain: write pipe %u: %s", id, strerror(-rc));
-        gfx_cd_item_remove(c, it);
-        return rc == -EPIPE ? VIRTIO_GPU_RESP_OK_NODATA
-                            : VIRTIO_GPU_RESP_ERR_UNSPEC;
+    if (it->q && it->q->close_after) {
+        return gfx_cd_bad("WRITE after the pipe's hang-up", id);
+    }
+    const uint8_t *data = p + sizeof(w);
+    size_t sent = 0;
+    if (!it->q || it->q->off == it->q->len) {
+        while (sent < size) {
+            ssize_t n = write(it->fd, data + sent, size - sent);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0 && errno == EAGAIN) {
+                break;
+            }
+            if (n <= 0) {
+                /* The reader went away: the pipe is done. A reader that
+                 * closed early is normal (a paste that was cancelled). */
+                int e = n < 0 ? errno : EPIPE;
+                log_msg("cross-domain: write pipe %u: %s", id, strerror(e));
+                gfx_cd_item_remove(c, it);
+                return e == EPIPE ? VIRTIO_GPU_RESP_OK_NODATA
+                                  : VIRTIO_GPU_RESP_ERR_UNSPEC;
+            }
+            sent += (size_t)n;
+        }
+    }
+    if (sent < size) {
+        /* The reader is slow: queue the rest, written when it reads. */
+        if (!it->q && !(it->q = calloc(1, sizeof(*it->q)))) {
+            return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+        }
+        if (!gfx_cd_outq_add(c, it->q, data + sent, size - sent, NULL, 0)) {
+            log_guest("cross-domain: write pipe %u: the reader is not "
+                      "reading; WRITE of %u bytes refused (%zu queued)",
+                      id, size, c->queued);
+            return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+        }
+        gfx_cd_outq_watch(c, it->q, it->fd, true);
     }
     if (le32toh(w.hang_up)) {
-        gfx_cd_item_remove(c, it);
+        if (it->q && it->q->off < it->q->len) {
+            it->q->close_after = true; /* closed once written */
+        } else {
+            gfx_cd_item_remove(c, it);
+        }
     }
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -1180,6 +1410,7 @@ static void gfx_cd_context_destroy(struct gfx *g, struct gfx_context *ctx)
     while (c->n_items > 0) {
         gfx_cd_item_remove(c, &c->items[c->n_items - 1]);
     }
+    gfx_cd_outq_drop(c, &c->chq, c->channel);
     if (c->channel >= 0) {
         gfx_cd_close(&c->channel);
         gfx_fd_release(g);

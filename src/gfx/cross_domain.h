@@ -14,8 +14,10 @@
  * Threads: nothing here is locked. Every function is called with the
  * device lock held, on the thread that holds it (a vCPU thread for
  * commands, the main loop for gfx_cross_domain_dispatch()). Nothing here
- * blocks for long: the compositor socket and host pipes are written with
- * a short timeout (GFX_CD_IO_TIMEOUT_MS) and read only when ready.
+ * blocks: the compositor socket and host pipes are read only when ready,
+ * and what they do not take at once is queued (at most
+ * GFX_CD_MAX_QUEUED_BYTES per context) and written from
+ * gfx_cross_domain_dispatch() when they are writable.
  */
 #ifndef SWEDE_GFX_CROSS_DOMAIN_H
 #define SWEDE_GFX_CROSS_DOMAIN_H
@@ -155,15 +157,19 @@ _Static_assert(sizeof(struct cross_domain_read_write) == 24, "wire size");
 /* Largest fd from the compositor taken (bytes). Read-only, sealed or
  * odd-sized ones are copied into a memfd of swede's own. */
 #define GFX_CD_MAX_RECV_SIZE (64ull << 20)
-/* How long a SEND or WRITE may wait for the compositor or a pipe. */
-#define GFX_CD_IO_TIMEOUT_MS 1000
+/* SEND and WRITE bytes the compositor or a pipe reader has not taken
+ * yet, per context (over it, the command is refused: OUT_OF_MEMORY), and
+ * fds queued with SEND bytes. */
+#define GFX_CD_MAX_QUEUED_BYTES (1u << 20)
+#define GFX_CD_MAX_QUEUED_FDS   64u
 
 /* ---- host events ----
  *
  * Host events (compositor messages, read-pipe data and hang-ups) are
  * taken only while the guest has a ring-1 fence waiting, and with no
  * thread: the component keeps one epoll fd per gfx that is readable
- * exactly when some context has a fence waiting and an event ready. The
+ * exactly when some context has a fence waiting and an event ready, or
+ * queued output (SEND, WRITE) and its socket or pipe writable. The
  * device watches it on the main loop and calls
  * gfx_cross_domain_dispatch() under the device lock when it fires.
  */
@@ -172,7 +178,8 @@ _Static_assert(sizeof(struct cross_domain_read_write) == 24, "wire size");
  * It stays the same for g's life. */
 int gfx_cross_domain_event_fd(struct gfx *g);
 /* Deliver ready host events, one per waiting ring-1 fence, signalling
- * each fence (gfx_fence_signal). Never blocks. Device lock held. */
+ * each fence (gfx_fence_signal), and write queued output. Never blocks.
+ * Device lock held. */
 void gfx_cross_domain_dispatch(struct gfx *g);
 
 /* The capset data (16 bytes): supported_channels has WAYLAND iff

@@ -776,6 +776,133 @@ TEST(hang_up)
     teardown(&w);
 }
 
+/* A compositor that does not read: SENDs are queued, never waited on,
+ * up to GFX_CD_MAX_QUEUED_BYTES; its fds go with the queued bytes; all of
+ * it arrives in order once the compositor reads and the main loop
+ * dispatches. */
+TEST(send_queue)
+{
+    struct world w;
+    setup(&w, true);
+    struct cross_domain_image_requirements r;
+    CHECK_EQ(get_reqs(&w, 32, 32, FOURCC('X', 'R', '2', '4'), &r), OK);
+    CHECK_EQ(host_blob(&w, 300, le32toh(r.blob_id), le64toh(r.size)), OK);
+    CHECK_EQ(gfx_ctx_attach_resource(w.g, CTX, 300), OK);
+    struct gfx_resource *res = gfx_resource_get(w.g, 300);
+    CHECK(res && pwrite(res->blob_fd, "queued", 6, 0) == 6);
+    enum {
+        CHUNK = CROSS_DOMAIN_MAX_SEND_RECV_SIZE
+    };
+    static uint8_t chunk[CHUNK];
+    uint32_t fds0 = gfx_fds_used(w.g);
+    uint32_t sent = 0, blob_at = 0;
+    bool refused = false;
+    for (uint32_t i = 0; i < 2 * GFX_CD_MAX_QUEUED_BYTES / CHUNK; i++) {
+        memset(chunk, (int)(i & 0xff), CHUNK);
+        uint32_t id = 300, type = CROSS_DOMAIN_ID_TYPE_VIRTGPU_BLOB;
+        /* One SEND with the blob, once bytes are queued. */
+        bool with_blob = !blob_at && i == 100;
+        uint32_t rc = send_msg(&w, &id, &type, with_blob ? 1 : 0, chunk, CHUNK);
+        if (rc == E_OOM) {
+            refused = true;
+            break;
+        }
+        CHECK_EQ(rc, OK);
+        if (with_blob) {
+            blob_at = sent + 1;
+        }
+        sent++;
+    }
+    CHECK(refused);
+    CHECK(blob_at > 0);
+    CHECK(sent * (uint64_t)CHUNK > GFX_CD_MAX_QUEUED_BYTES);
+    CHECK(gfx_fds_used(w.g) > fds0); /* the queued dup of the blob fd */
+    /* The compositor reads; the main loop writes the rest as it can. */
+    uint64_t want = (uint64_t)sent * CHUNK, got = 0;
+    static uint8_t buf[65536];
+    unsigned nfds_total = 0;
+    bool in_order = true;
+    for (int spins = 0; got < want && spins < 100000; spins++) {
+        int fds[32];
+        unsigned nfds = 0;
+        gfx_cross_domain_dispatch(w.g);
+        int n = comp_recv(w.comp, buf, sizeof(buf), fds, &nfds);
+        for (unsigned k = 0; k < nfds; k++) {
+            char px[7] = { 0 };
+            CHECK_EQ(pread(fds[k], px, 6, 0), 6);
+            CHECK(strcmp(px, "queued") == 0);
+            /* It arrives no later than the first byte of its SEND. */
+            CHECK(got < (uint64_t)blob_at * CHUNK);
+            close(fds[k]);
+        }
+        nfds_total += nfds;
+        for (int j = 0; j < n; j++, got++) {
+            in_order &= buf[j] == (uint8_t)((got / CHUNK) & 0xff);
+        }
+    }
+    CHECK_EQ(got, want);
+    CHECK(in_order);
+    CHECK_EQ(nfds_total, 1);
+    CHECK_EQ(gfx_fds_used(w.g), fds0); /* the dup was closed once sent */
+    /* Nothing queued any more: a SEND goes straight through. */
+    CHECK_EQ(send_msg(&w, NULL, NULL, 0, "tail", 4), OK);
+    int fds[32];
+    unsigned nfds = 0;
+    CHECK_EQ(comp_recv(w.comp, buf, sizeof(buf), fds, &nfds), 4);
+    teardown(&w);
+}
+
+/* A paste reader that does not read: WRITEs are queued, not waited on;
+ * the hang-up closes the pipe only after the last byte is written. */
+TEST(write_queue)
+{
+    struct world w;
+    setup(&w, true);
+    int pfd[2];
+    CHECK_EQ(pipe2(pfd, O_CLOEXEC), 0);
+    CHECK_EQ(comp_send(w.comp, "w", 1, &pfd[1], 1), 1);
+    close(pfd[1]);
+    fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+    CHECK_EQ(gfx_create_fence(w.g, CTX, CROSS_DOMAIN_CHANNEL_RING, 80), OK);
+    dispatch(&w);
+    CHECK(signalled(1, 80));
+    struct cross_domain_send_receive rcv;
+    memcpy(&rcv, ring(CHANNEL_GPA), sizeof(rcv));
+    CHECK_EQ(le32toh(rcv.identifier_types[0]), CROSS_DOMAIN_ID_TYPE_WRITE_PIPE);
+    uint32_t id = le32toh(rcv.identifiers[0]);
+    /* 64 KiB fill the pipe; 200 x 200 bytes more are queued. */
+    static uint8_t data[200];
+    uint32_t total = 0;
+    for (int i = 0; i < 600; i++) {
+        memset(data, (int)(i & 0xff), sizeof(data));
+        CHECK_EQ(write_msg(&w, id, i == 599, data, sizeof(data)), OK);
+        total += sizeof(data);
+    }
+    /* After the hang-up, the pipe takes no more WRITEs. */
+    CHECK_EQ(write_msg(&w, id, false, "x", 1), E_PARAMETER);
+    static uint8_t buf[200 * 600];
+    uint32_t got = 0;
+    for (int spins = 0; spins < 100000; spins++) {
+        gfx_cross_domain_dispatch(w.g);
+        ssize_t n = read(pfd[0], buf + got, sizeof(buf) - got);
+        if (n == 0) {
+            break; /* end of file: all written, then closed */
+        }
+        if (n > 0) {
+            got += (uint32_t)n;
+        }
+    }
+    CHECK_EQ(got, total);
+    bool in_order = true;
+    for (uint32_t j = 0; j < got; j++) {
+        in_order &= buf[j] == (uint8_t)((j / 200) & 0xff);
+    }
+    CHECK(in_order);
+    CHECK_EQ(write_msg(&w, id, false, "x", 1), E_PARAMETER); /* gone */
+    close(pfd[0]);
+    teardown(&w);
+}
+
 TEST(fd_caps)
 {
     struct world w;
@@ -930,6 +1057,8 @@ int main(void)
     RUN(receive_fds);
     RUN(one_event_per_fence);
     RUN(hang_up);
+    RUN(send_queue);
+    RUN(write_queue);
     RUN(fd_caps);
     RUN(bad_commands);
     unlink(sock_path);
