@@ -1151,7 +1151,8 @@ static int virt_place_shm(struct vm *vm, const struct device_instance *d,
                        d->model->name, VIRT_HOSTMEM_BASE);
     }
     int r = mem_add_block_host(&vm->mem, VIRT_HOSTMEM_BASE, d->shm.size,
-                               d->shm.host, "virtio-gpu.hostmem", err);
+                               d->shm.host, d->shm.ro_pages,
+                               "virtio-gpu.hostmem", err);
     if (r < 0) {
         err_prefix(err, "-device %s", d->model->name);
         return r;

@@ -87,10 +87,10 @@ struct gfx_resource {
      */
     int blob_fd;
     uint64_t blob_fd_offset;
-    /* Map blob_fd copy-on-write (MAP_PRIVATE), not shared: for fds that
-     * are read-only or sealed against writing (a compositor's keymap).
-     * The guest reads the same pages; a guest write makes a private copy
-     * of the page and never reaches the fd. */
+    /* Map blob_fd read-only for the guest: for fds that are read-only or
+     * sealed against writing (a compositor's keymap). The guest reads the
+     * same pages; its writes are refused (mem_ptr), and the mapping is
+     * private copy-on-write, so none can reach the fd anyway. */
     bool blob_private;
     /* VIRTIO_GPU_MAP_CACHE_* (low 4 bits used) returned by MAP_BLOB;
      * set by the component with blob_fd. */

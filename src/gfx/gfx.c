@@ -103,6 +103,9 @@ struct gfx {
     /* The host-visible region and the blobs mapped into it. */
     uint8_t *hv;
     uint64_t hv_size;
+    /* One bit per MEM_RO_PAGE of hv: a read-only blob is mapped there
+     * (mem_add_block_host's ro_pages; the CPUs read it unlocked). */
+    uint8_t *hv_ro;
     struct gfx_resource **maps;
     uint32_t n_maps;
 
@@ -445,6 +448,11 @@ int gfx_create(const struct gfx_config *cfg, struct gfx **out,
         }
         g->hv = p;
         g->hv_size = cfg->host_visible_size;
+        g->hv_ro = calloc(1, (size_t)(g->hv_size / MEM_RO_PAGE + 8) / 8);
+        if (!g->hv_ro) {
+            gfx_free_core(g);
+            return err_set(err, -ENOMEM, "gfx: out of memory");
+        }
     }
     for (uint32_t id = 1; id < 64; id++) {
         if (!(cfg->capset_mask & (1ull << id))) {
@@ -534,6 +542,7 @@ static void gfx_free_core(struct gfx *g)
     if (g->hv) {
         munmap(g->hv, (size_t)g->hv_size);
     }
+    free(g->hv_ro);
     free(g->maps);
     free(g->async);
     free((char *)g->cfg.wayland_socket_path);
@@ -1520,6 +1529,23 @@ uint32_t gfx_resource_create_blob(struct gfx *g, uint32_t ctx_id,
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
+/* Mark [offset, offset+len) of the region read-only for the CPUs and
+ * devices (mem_ptr refuses writes there), or writable again. */
+static void gfx_hv_mark_ro(struct gfx *g, uint64_t offset, uint64_t len,
+                           bool ro)
+{
+    for (uint64_t pg = offset / MEM_RO_PAGE;
+         pg < (offset + len + MEM_RO_PAGE - 1) / MEM_RO_PAGE; pg++) {
+        uint8_t bit = (uint8_t)(1u << (pg % 8));
+        if (ro) {
+            __atomic_fetch_or(&g->hv_ro[pg / 8], bit, __ATOMIC_RELEASE);
+        } else {
+            __atomic_fetch_and(&g->hv_ro[pg / 8], (uint8_t)~bit,
+                               __ATOMIC_RELEASE);
+        }
+    }
+}
+
 /* Put fresh anonymous pages back over a mapping. */
 static void gfx_unmap(struct gfx *g, struct gfx_resource *res)
 {
@@ -1532,6 +1558,8 @@ static void gfx_unmap(struct gfx *g, struct gfx_resource *res)
         log_msg("virtio-gpu: cannot unmap resource %u from the "
                 "host-visible region",
                 res->id);
+    } else if (res->blob_private) {
+        gfx_hv_mark_ro(g, res->map_offset, res->map_len, false);
     }
     for (uint32_t i = 0; i < g->n_maps; i++) {
         if (g->maps[i] == res) {
@@ -1596,6 +1624,12 @@ uint32_t gfx_resource_map_blob(struct gfx *g, uint32_t resource_id,
             return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
         }
     }
+    /* Read-only blobs: marked before their pages appear, so no new
+     * write access reaches them; writes through older CPU TLB entries
+     * land in private copy-on-write pages (mem.h). */
+    if (res->blob_private) {
+        gfx_hv_mark_ro(g, offset, len, true);
+    }
     void *p = mmap(g->hv + offset, (size_t)len, PROT_READ | PROT_WRITE,
                    (res->blob_private ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED,
                    res->blob_fd, (off_t)res->blob_fd_offset);
@@ -1606,6 +1640,7 @@ uint32_t gfx_resource_map_blob(struct gfx *g, uint32_t resource_id,
         /* A failed MAP_FIXED may have left the range unmapped. */
         mmap(g->hv + offset, (size_t)len, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        gfx_hv_mark_ro(g, offset, len, false);
         return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
     }
     res->mapped = true;
@@ -1637,6 +1672,11 @@ uint8_t *gfx_host_visible(const struct gfx *g, uint64_t *size)
 {
     *size = g->hv_size;
     return g->hv;
+}
+
+const uint8_t *gfx_host_visible_ro_pages(const struct gfx *g)
+{
+    return g->hv_ro;
 }
 
 uint32_t gfx_resource_assign_uuid(struct gfx *g, uint32_t resource_id,

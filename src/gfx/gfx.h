@@ -320,6 +320,9 @@ void gfx_fence_poll(struct gfx *g);
  * The address never changes: mappings replace pages inside it, so a
  * guest memory block made of it stays valid. */
 uint8_t *gfx_host_visible(const struct gfx *g, uint64_t *size);
+/* Its read-only pages (mem_add_block_host's ro_pages): where blobs whose
+ * fd is read-only or write-sealed are mapped. NULL without a region. */
+const uint8_t *gfx_host_visible_ro_pages(const struct gfx *g);
 
 /* Queries (same thread and lock rules). */
 uint32_t gfx_num_scanouts(const struct gfx *g);

@@ -30,6 +30,7 @@ struct device_instance {
         uint8_t id;
         uint64_t size;
         uint8_t *host;
+        const uint8_t *ro_pages; /* mem_add_block_host's, or NULL */
     } shm;
 };
 

@@ -58,7 +58,8 @@ static int mem_check_new(struct mem_map *mm, uint64_t gpa, uint64_t *sizep,
 }
 
 int mem_add_block_host(struct mem_map *mm, uint64_t gpa, uint64_t size,
-                       uint8_t *host, const char *name, struct error *err)
+                       uint8_t *host, const uint8_t *ro_pages, const char *name,
+                       struct error *err)
 {
     int r = mem_check_new(mm, gpa, &size, name, err);
     if (r < 0) {
@@ -75,6 +76,7 @@ int mem_add_block_host(struct mem_map *mm, uint64_t gpa, uint64_t size,
     b->fd = -1;
     b->readonly = false;
     b->external = true;
+    b->ro_pages = ro_pages;
     b->name = dup;
     __atomic_store_n(&mm->n, mm->n + 1, __ATOMIC_RELEASE);
     return 0;
@@ -160,10 +162,25 @@ const struct mem_block *mem_find(const struct mem_map *mm, uint64_t gpa,
     return NULL;
 }
 
+/* Is any page of [off, off+len) of b marked read-only? */
+static bool mem_ro_range(const struct mem_block *b, uint64_t off, uint64_t len)
+{
+    uint64_t last = (off + (len ? len : 1) - 1) / MEM_RO_PAGE;
+    for (uint64_t pg = off / MEM_RO_PAGE; pg <= last; pg++) {
+        uint8_t bits = __atomic_load_n(&b->ro_pages[pg / 8], __ATOMIC_ACQUIRE);
+        if (bits & (1u << (pg % 8))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void *mem_ptr(const struct mem_map *mm, uint64_t gpa, uint64_t len, bool write)
 {
     const struct mem_block *b = mem_find(mm, gpa, len);
-    if (!b || (write && b->readonly)) {
+    if (!b ||
+        (write && (b->readonly ||
+                   (b->ro_pages && mem_ro_range(b, gpa - b->gpa, len))))) {
         return NULL;
     }
     return b->host + (gpa - b->gpa);

@@ -25,6 +25,10 @@ struct mem_block {
                block added with mem_add_block_host */
     bool readonly;
     bool external; /* host mapping owned by whoever added it */
+    /* Host blocks: one bit per MEM_RO_PAGE bytes (bit i % 8 of byte i / 8),
+     * set where writes are refused, or NULL. Owned and changed by whoever
+     * added the block, at run time (read with atomic loads). */
+    const uint8_t *ro_pages;
     const char *name;
 };
 
@@ -36,16 +40,24 @@ struct mem_map {
 /* Add a zero-filled block (page-rounded); fails on overlap or no memory. */
 int mem_add_block(struct mem_map *mm, uint64_t gpa, uint64_t size,
                   bool readonly, const char *name, struct error *err);
+#define MEM_RO_PAGE 4096u
+
 /* Add a writable block over host memory the caller owns and keeps mapped
  * at the same address until after mem_free (mem_free leaves it alone).
  * For RAM-like device windows, such as virtio-gpu's host-visible region:
  * the owner may replace the pages inside (mmap MAP_FIXED) at run time,
  * because the CPU's TLBs and devices keep host pointers into the block,
  * which stay valid as long as the address range stays mapped, so no TLB
- * flush is needed. size must be page-aligned. Same failures as
- * mem_add_block. */
+ * flush is needed. size must be page-aligned. ro_pages (NULL: none)
+ * marks pages the owner may make read-only at run time: mem_ptr() refuses
+ * writes there (the CPU then takes the write as an unclaimed bus access,
+ * which is dropped). Entries the CPU's TLB filled for writing before a
+ * page was marked can still write its host page, so the owner must back
+ * such pages with memory a guest write cannot harm (a private
+ * copy-on-write mapping). Same failures as mem_add_block. */
 int mem_add_block_host(struct mem_map *mm, uint64_t gpa, uint64_t size,
-                       uint8_t *host, const char *name, struct error *err);
+                       uint8_t *host, const uint8_t *ro_pages, const char *name,
+                       struct error *err);
 void mem_free(struct mem_map *mm);
 
 /* The block holding [gpa, gpa+len), or NULL. len 0 is treated as 1. */

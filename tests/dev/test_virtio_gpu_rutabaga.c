@@ -125,7 +125,10 @@ static void setup_conf(const struct virtio_gpu_conf *conf)
     uint8_t *hv = virtio_gpu_host_visible(gpu, &size);
     CHECK(hv != NULL);
     CHECK_EQ(size, HV_SIZE);
-    CHECK_EQ(mem_add_block_host(&mem, HV_GPA, size, hv, "hostmem", &err), 0);
+    CHECK_EQ(mem_add_block_host(&mem, HV_GPA, size, hv,
+                                virtio_gpu_host_visible_ro_pages(gpu),
+                                "hostmem", &err),
+             0);
     driver_init();
 }
 
@@ -614,8 +617,9 @@ TEST(model_and_shm)
 
     /* The board's part: the region as guest memory and in the transport;
      * the driver finds it through SHMSel/SHMLen/SHMBase (4.2.2). */
+    CHECK(inst.shm.ro_pages != NULL);
     CHECK_EQ(mem_add_block_host(&vm.mem, HV_GPA, inst.shm.size, inst.shm.host,
-                                "hostmem", &err),
+                                inst.shm.ro_pages, "hostmem", &err),
              0);
     struct bus *bus = bus_new();
     CHECK(bus != NULL);

@@ -587,8 +587,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * external block) and the device's host-visible region. */
     memset(&mem, 0, sizeof(mem));
     if (mem_add_block_host(&mem, VD_RAM_BASE, VD_RAM_SIZE,
-                           mem_ptr(&ram, VD_RAM_BASE, VD_RAM_SIZE, true), "ram",
-                           NULL) < 0) {
+                           mem_ptr(&ram, VD_RAM_BASE, VD_RAM_SIZE, true), NULL,
+                           "ram", NULL) < 0) {
         __builtin_trap();
     }
     struct virtio_gpu *g = virtio_gpu_new(&mem, &conf, NULL);
@@ -597,8 +597,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uint64_t hv_size = 0;
     uint8_t *hv = virtio_gpu_host_visible(g, &hv_size);
-    if (hv &&
-        mem_add_block_host(&mem, HV_GPA, hv_size, hv, "hostmem", NULL) < 0) {
+    if (hv && mem_add_block_host(&mem, HV_GPA, hv_size, hv,
+                                 virtio_gpu_host_visible_ro_pages(g), "hostmem",
+                                 NULL) < 0) {
         __builtin_trap();
     }
     struct virtio_dev *d = virtio_gpu_vdev(g);

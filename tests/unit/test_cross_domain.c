@@ -660,15 +660,35 @@ TEST(receive_fds)
     uint32_t map_info;
     CHECK_EQ(gfx_resource_map_blob(w.g, 402, 0x10000, &map_info),
              VIRTIO_GPU_RESP_OK_MAP_INFO);
-    uint8_t *hv = gfx_host_visible(w.g, &(uint64_t){ 0 }) + 0x10000;
+    uint64_t hv_size = 0;
+    uint8_t *hv = gfx_host_visible(w.g, &hv_size) + 0x10000;
     CHECK(memcmp(hv, "keymap", 6) == 0);
     CHECK_EQ(hv[100], 0); /* past the end, in the last page */
-    /* A guest write stays in the guest's copy of the page. */
+    /* As guest memory: readable, not writable (the CPU and devices go
+     * through mem_ptr), its neighbours writable. */
+    struct mem_map hm;
+    memset(&hm, 0, sizeof(hm));
+    struct error err = { 0 };
+    CHECK_EQ(mem_add_block_host(&hm, 1ull << 40, hv_size, hv - 0x10000,
+                                gfx_host_visible_ro_pages(w.g), "hv", &err),
+             0);
+    const uint64_t gpa = (1ull << 40) + 0x10000;
+    CHECK(mem_ptr(&hm, gpa, 6, false) == hv);
+    CHECK(mem_ptr(&hm, gpa, 6, true) == NULL);
+    CHECK(mem_ptr(&hm, gpa + 4095, 1, true) == NULL);
+    CHECK(mem_ptr(&hm, gpa - 8, 16, true) == NULL); /* straddles it */
+    CHECK(mem_ptr(&hm, gpa - 8, 8, true) != NULL);
+    CHECK(mem_ptr(&hm, gpa + 4096, 8, true) != NULL);
+    CHECK_EQ(mem_write(&hm, gpa, "GUEST!", 6), -EFAULT);
+    /* A write through a host pointer taken before (a CPU TLB entry filled
+     * earlier) stays in a private copy of the page. */
     memcpy(hv, "GUEST!", 6);
     char orig[7] = { 0 };
     CHECK_EQ(pread(sealed_mfd, orig, 6, 0), 6);
     CHECK(strcmp(orig, "keymap") == 0);
     CHECK_EQ(gfx_resource_unmap_blob(w.g, 402), OK);
+    CHECK(mem_ptr(&hm, gpa, 6, true) != NULL); /* writable again */
+    mem_free(&hm);
     /* One that is not sealed at all could be truncated under the
      * mapping: a copy. */
     CHECK_EQ(host_blob(&w, 404, 9, 4096), OK);

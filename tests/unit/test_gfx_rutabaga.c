@@ -202,7 +202,9 @@ TEST(blobs_and_maps)
     uint8_t *hv = gfx_host_visible(g, &hv_size);
     CHECK_EQ(hv_size, HV_SIZE);
     struct error err = { 0 };
-    CHECK_EQ(mem_add_block_host(&hm, HV_BASE, hv_size, hv, "hv", &err), 0);
+    CHECK_EQ(mem_add_block_host(&hm, HV_BASE, hv_size, hv,
+                                gfx_host_visible_ro_pages(g), "hv", &err),
+             0);
     CHECK_EQ(gfx_ctx_create(g, 1, GFX_CAPSET_TEST, "a", 1), OK);
     const uint32_t MAP = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE;
     CHECK_EQ(gfx_resource_create_blob(g, 1, 5, VIRTIO_GPU_BLOB_MEM_HOST3D, MAP,

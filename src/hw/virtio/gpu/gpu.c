@@ -1353,6 +1353,11 @@ uint8_t *virtio_gpu_host_visible(struct virtio_gpu *g, uint64_t *size)
     return gfx_host_visible(g->gfx, size);
 }
 
+const uint8_t *virtio_gpu_host_visible_ro_pages(struct virtio_gpu *g)
+{
+    return gfx_host_visible_ro_pages(g->gfx);
+}
+
 /* ---- the models ---- */
 
 static int gpu_create_common(struct vm *vm, const struct opts *o,
@@ -1445,6 +1450,7 @@ static int gpu_create_common(struct vm *vm, const struct opts *o,
     if (g->host_visible) {
         out->shm.id = VIRTIO_GPU_SHM_ID_HOST_VISIBLE;
         out->shm.host = virtio_gpu_host_visible(g, &out->shm.size);
+        out->shm.ro_pages = virtio_gpu_host_visible_ro_pages(g);
     }
     return 0;
 }

@@ -75,6 +75,8 @@ struct virtio_dev *virtio_gpu_vdev(struct virtio_gpu *g);
  * board adds it to guest memory as a RAM-like block
  * (mem_add_block_host) and reports it through the transport. */
 uint8_t *virtio_gpu_host_visible(struct virtio_gpu *g, uint64_t *size);
+/* Its read-only pages, for mem_add_block_host (NULL without a region). */
+const uint8_t *virtio_gpu_host_visible_ro_pages(struct virtio_gpu *g);
 /* Deliver fence signals queued by component threads now (device lock
  * held); the device otherwise does it from the main loop. For tests. */
 void virtio_gpu_fence_poll(struct virtio_gpu *g);
