@@ -112,6 +112,34 @@ def qemu_has_rutabaga(qemu):
             "figures alone" % (qemu, ver.strip() or "unknown version"))
 
 
+def qemu_note(qemu):
+    """One line on QEMU for the report: these benches run swede only."""
+    note = qemu_has_rutabaga(qemu)
+    if note is None:
+        note = ("QEMU: %s has virtio-gpu-rutabaga, but this script runs "
+                "swede only" % qemu)
+    return note
+
+
+def add_boot_args(ap, timeout):
+    """The options of a bench that boots the kit under swede."""
+    ap.add_argument("--swede", default=os.path.join(ROOT, "build", "swede"))
+    ap.add_argument("--qemu", default="qemu-system-riscv64",
+                    help="only checked for virtio-gpu-rutabaga")
+    ap.add_argument("--kit", default=os.path.join(ROOT, "kit"))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--smp", type=int, default=1)
+    ap.add_argument("--timeout", type=int, default=timeout,
+                    help="seconds allowed per boot")
+
+
+def check_kit(a, prog):
+    """Exit with one line if the kit is not built."""
+    for f in ("vmlinux", "initramfs.cpio.gz"):
+        if not os.path.exists(os.path.join(a.kit, f)):
+            sys.exit("%s: no %s in %s (scripts/guest-kit)" % (prog, f, a.kit))
+
+
 def swede_argv(a, command, socket_path, hostmem):
     """swede booting the kit (a.swede, a.kit, a.smp) to run command, with
     a cross-domain device connected to socket_path."""
@@ -173,19 +201,12 @@ def run(a, sizes):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--swede", default=os.path.join(ROOT, "build", "swede"))
-    ap.add_argument("--qemu", default="qemu-system-riscv64",
-                    help="only checked for virtio-gpu-rutabaga")
-    ap.add_argument("--kit", default=os.path.join(ROOT, "kit"))
-    ap.add_argument("--runs", type=int, default=3)
+    add_boot_args(ap, 600)
     ap.add_argument("--n", type=int, default=50,
                     help="round trips per size per run")
     ap.add_argument("--sizes", default="64,%d" % MAX_SIZE,
                     help="message sizes in bytes, comma-separated (1 to %d)"
                     % MAX_SIZE)
-    ap.add_argument("--smp", type=int, default=1)
-    ap.add_argument("--timeout", type=int, default=600,
-                    help="seconds allowed per boot")
     a = ap.parse_args()
     try:
         sizes = [int(s) for s in a.sizes.split(",")]
@@ -197,14 +218,8 @@ def main():
                  "most %d bytes)" % (MAX_SIZE, MAX_SIZE))
     if a.runs < 1 or a.n < 1:
         ap.error("--runs and --n must be at least 1")
-    for f in ("vmlinux", "initramfs.cpio.gz"):
-        if not os.path.exists(os.path.join(a.kit, f)):
-            sys.exit("bench/crossdomain.py: no %s in %s (scripts/guest-kit)"
-                     % (f, a.kit))
-    qemu_note = qemu_has_rutabaga(a.qemu)
-    if qemu_note is None:
-        qemu_note = ("QEMU: %s has virtio-gpu-rutabaga, but this script "
-                     "runs swede only" % a.qemu)
+    check_kit(a, "bench/crossdomain.py")
+    note = qemu_note(a.qemu)
     res = []
     for i in range(a.runs):
         res.append(run(a, sizes))
@@ -216,7 +231,7 @@ def main():
           "medians of the runs', min and max over all runs" % (a.n, a.runs))
     print("host: %d CPUs, load average at end %.2f"
           % (os.cpu_count(), os.getloadavg()[0]))
-    print(qemu_note)
+    print(note)
     print("%-8s %11s %11s %11s %11s" % ("size", "median us", "p90 us",
                                         "min us", "max us"))
     for s in sizes:

@@ -44,6 +44,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
+import crossdomain  # noqa: E402 (after the path)
+import weston_host  # noqa: E402
+
 FPS = re.compile(r"wl-pattern: frames (\d+) seconds ([0-9.]+) fps ([0-9.]+)")
 
 
@@ -71,7 +74,6 @@ def guest_run(a, weston, w, h):
            "while [ ! -S $XDG_RUNTIME_DIR/wayland-0 ] && [ $i -lt 300 ]; "
            "do sleep 0.1; i=$((i+1)); done; "
            "wl-pattern --frames %d %d %d" % (a.frames, w, h))
-    import crossdomain
     r = crossdomain.run_swede(a, cmd, weston.socket_path, "128M",
                               "bench/wayland.py")
     return fps_of(r.stdout.decode(errors="replace"), "the guest")
@@ -79,17 +81,10 @@ def guest_run(a, weston, w, h):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--swede", default=os.path.join(ROOT, "build", "swede"))
-    ap.add_argument("--qemu", default="qemu-system-riscv64",
-                    help="only checked for virtio-gpu-rutabaga")
-    ap.add_argument("--kit", default=os.path.join(ROOT, "kit"))
-    ap.add_argument("--runs", type=int, default=3)
+    crossdomain.add_boot_args(ap, 900)
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--size", default="1920x1080")
-    ap.add_argument("--smp", type=int, default=1)
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
-    ap.add_argument("--timeout", type=int, default=900,
-                    help="seconds allowed per boot")
     a = ap.parse_args()
     try:
         w, h = (int(x) for x in a.size.split("x"))
@@ -97,21 +92,13 @@ def main():
         ap.error("--size: WIDTHxHEIGHT, e.g. 1920x1080")
     if a.runs < 1 or a.frames < 1 or w < 1 or h < 1:
         ap.error("--runs, --frames and the size must be at least 1")
-    for f in ("vmlinux", "initramfs.cpio.gz"):
-        if not os.path.exists(os.path.join(a.kit, f)):
-            sys.exit("bench/wayland.py: no %s in %s (scripts/guest-kit)"
-                     % (f, a.kit))
+    crossdomain.check_kit(a, "bench/wayland.py")
     # weston_host finds the seat module next to the swede binary.
     os.environ["SWEDE"] = os.path.abspath(a.swede)
-    import crossdomain
-    import weston_host
     if not weston_host.have_weston() or not weston_host.have_seat_module():
         sys.exit("bench/wayland.py: needs weston (scripts/install-deps) and "
                  "the seat module built next to %s (tests/weston)" % a.swede)
-    qemu_note = crossdomain.qemu_has_rutabaga(a.qemu)
-    if qemu_note is None:
-        qemu_note = ("QEMU: %s has virtio-gpu-rutabaga, but this script "
-                     "runs swede only" % a.qemu)
+    qemu_note = crossdomain.qemu_note(a.qemu)
     tmp = tempfile.mkdtemp(prefix="swede-bench-wl-")
     exe = os.path.join(tmp, "wl-pattern")
     try:

@@ -255,9 +255,7 @@ static void gfx_cd_outq_drop(struct gfx_cross_domain *c, struct gfx_cd_outq *q,
         gfx_fd_release(c->g);
     }
     free(q->data);
-    bool close_after = q->close_after;
     memset(q, 0, sizeof(*q));
-    q->close_after = close_after;
 }
 
 /* Queue n bytes (and dups of the nfds fds) behind what q holds; false

@@ -496,15 +496,21 @@ TEST(image_requirements)
     teardown(&w);
 }
 
+/* A 32x32 XR24 host blob as resource id, attached to the context. */
+static struct gfx_resource *attached_blob(struct world *w, uint32_t id)
+{
+    struct cross_domain_image_requirements r;
+    CHECK_EQ(get_reqs(w, 32, 32, FOURCC('X', 'R', '2', '4'), &r), OK);
+    CHECK_EQ(host_blob(w, id, le32toh(r.blob_id), le64toh(r.size)), OK);
+    CHECK_EQ(gfx_ctx_attach_resource(w->g, CTX, id), OK);
+    return gfx_resource_get(w->g, id);
+}
+
 TEST(send_blob_and_pipe)
 {
     struct world w;
     setup(&w, true);
-    struct cross_domain_image_requirements r;
-    CHECK_EQ(get_reqs(&w, 32, 32, FOURCC('X', 'R', '2', '4'), &r), OK);
-    CHECK_EQ(host_blob(&w, 300, le32toh(r.blob_id), le64toh(r.size)), OK);
-    CHECK_EQ(gfx_ctx_attach_resource(w.g, CTX, 300), OK);
-    struct gfx_resource *res = gfx_resource_get(w.g, 300);
+    struct gfx_resource *res = attached_blob(&w, 300);
     CHECK(res != NULL);
     if (!res) {
         teardown(&w);
@@ -804,11 +810,7 @@ TEST(send_queue)
 {
     struct world w;
     setup(&w, true);
-    struct cross_domain_image_requirements r;
-    CHECK_EQ(get_reqs(&w, 32, 32, FOURCC('X', 'R', '2', '4'), &r), OK);
-    CHECK_EQ(host_blob(&w, 300, le32toh(r.blob_id), le64toh(r.size)), OK);
-    CHECK_EQ(gfx_ctx_attach_resource(w.g, CTX, 300), OK);
-    struct gfx_resource *res = gfx_resource_get(w.g, 300);
+    struct gfx_resource *res = attached_blob(&w, 300);
     CHECK(res && pwrite(res->blob_fd, "queued", 6, 0) == 6);
     enum {
         CHUNK = CROSS_DOMAIN_MAX_SEND_RECV_SIZE
